@@ -1,0 +1,35 @@
+"""seqmbo: offline model-based optimization of discrete designs (DNA, proteins, molecules).
+
+The top-level functions are imported lazily so that ``import seqmbo`` stays light::
+
+    import seqmbo
+    run = seqmbo.design("tfbind8", generator="evolution", seed=0)
+    run.candidates.head(); run.metrics["score_norm_p100"]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from seqmbo.errors import DataMissingError, InvalidInputError, OracleSealedError, SeqmboError, UnknownNameError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DataMissingError", "InvalidInputError", "OracleSealedError", "SeqmboError", "UnknownNameError",
+    "design", "load_task",
+]
+
+
+def design(*args: Any, **kwargs: Any):
+    """One offline design run on a benchmark task; see :func:`seqmbo.run.design`."""
+    from seqmbo.run import design as _design
+
+    return _design(*args, **kwargs)
+
+
+def load_task(task: Any):
+    """A benchmark task by name, spec path or spec dict; see :func:`seqmbo.tasks.load_task`."""
+    from seqmbo.tasks import load_task as _load
+
+    return _load(task)

@@ -1,0 +1,40 @@
+"""What ``seqmbo tasks`` shows: one row per built-in task, read from its spec without loading data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ORACLE_KIND = {"landscape": "exact", "ehrlich": "closed-form", "molecules": "rdkit"}
+
+
+def task_rows() -> list[dict[str, Any]]:
+    from seqmbo.data.fetch import is_present
+    from seqmbo.tasks.spec import builtin_names, load_spec
+
+    rows = []
+    for name in builtin_names():
+        spec = load_spec(name)
+        kind = spec["kind"]
+        row: dict[str, Any] = {"name": spec["name"], "kind": kind, "oracle": ORACLE_KIND.get(kind, kind)}
+        if kind == "ehrlich":
+            row["design"] = "sequence"
+            row["space"] = f"{spec['dim']} x {spec['num_states']} states"
+            row["offline"] = str(spec.get("offline_size", 2000))
+            row["data"] = "built-in"
+        elif kind == "landscape":
+            alphabet = spec.get("alphabet", "ACGT")
+            row["design"] = {"ACGT": "dna", "ACDEFGHIKLMNPQRSTVWY": "protein"}.get(alphabet, "sequence")
+            row["space"] = spec.get("space", alphabet)
+            row["offline"] = (f"score < {spec['offline_below']}" if "offline_below" in spec
+                              else f"<= p{spec.get('max_percentile', 50)}")
+            ds = spec.get("dataset")
+            row["data"] = ("present" if is_present(ds) else f"missing ({ds})") if ds else "file"
+        else:
+            row["design"] = "molecule"
+            row["space"] = "SMILES"
+            row["offline"] = f"<= p{spec.get('max_percentile', 50)}"
+            lib = spec.get("library", "")
+            row["data"] = "built-in" if lib == "nci" else ("present" if is_present(lib) else f"missing ({lib})")
+            row["oracle"] = f"rdkit: {spec.get('oracle', '?')}"
+        rows.append(row)
+    return rows

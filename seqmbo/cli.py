@@ -1,0 +1,154 @@
+"""The ``seqmbo`` command. User errors become one line on stderr and exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+
+from seqmbo.errors import SeqmboError
+
+EXIT_USER_ERROR = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="seqmbo: %(message)s")
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USER_ERROR
+    try:
+        return int(args.func(args) or 0)
+    except SeqmboError as e:
+        print(f"seqmbo {args.command}: error: {e}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print(f"seqmbo {args.command}: interrupted; nothing half-written was left", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="seqmbo", description="Offline model-based optimization of DNA, proteins and molecules.")
+    sub = p.add_subparsers(dest="command")
+
+    t = sub.add_parser("tasks", help="list the built-in tasks")
+    t.add_argument("--json", action="store_true", help="machine-readable output")
+    t.set_defaults(func=cmd_tasks)
+
+    d = sub.add_parser("design", help="one offline design run on a benchmark task")
+    d.add_argument("task", nargs="?", default=None, help="built-in task name or path to a .toml spec (default: the built-in default)")
+    d.add_argument("--generator", "-g", default=None)
+    d.add_argument("--proxy", "-p", default=None)
+    d.add_argument("--n", type=int, default=None, help="candidates to keep (default: the task's)")
+    d.add_argument("--seed", type=int, default=None)
+    d.add_argument("--out", default=None, help="run directory (default: runs/<task>_<generator>_seed<S>)")
+    d.add_argument("--config", default=None, help="a config.toml of an earlier run to repeat")
+    d.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="a setting: reward=lcb, kappa=2, generator.generations=10, proxy.members=3 ...")
+    d.set_defaults(func=cmd_design)
+
+    data = sub.add_parser("data", help="the dataset registry: list, pull, verify")
+    dsub = data.add_subparsers(dest="data_command")
+    dl = dsub.add_parser("list", help="registered datasets and whether they are present")
+    dl.set_defaults(func=cmd_data_list)
+    dp = dsub.add_parser("pull", help="download a dataset (sha256-checked)")
+    dp.add_argument("id")
+    dp.add_argument("--dest", default=None, help="base folder (default: the user cache)")
+    dp.set_defaults(func=cmd_data_pull)
+    dv = dsub.add_parser("verify", help="check the sha256 of local copies")
+    dv.add_argument("ids", nargs="*")
+    dv.set_defaults(func=cmd_data_verify)
+    data.set_defaults(func=lambda a: (data.print_help(), EXIT_USER_ERROR)[1])
+    return p
+
+
+def cmd_tasks(args: argparse.Namespace) -> int:
+    from seqmbo.catalog import task_rows
+
+    rows = task_rows()
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    cols = ["name", "design", "space", "offline", "oracle", "data"]
+    width = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in cols}
+    print("  ".join(c.ljust(width[c]) for c in cols))
+    for r in rows:
+        print("  ".join(str(r[c]).ljust(width[c]) for c in cols))
+    return 0
+
+
+def cmd_design(args: argparse.Namespace) -> int:
+    from seqmbo.run import RunConfig, execute, parse_value
+
+    cfg = RunConfig.from_toml(args.config) if args.config else RunConfig()
+    if args.task is not None:
+        cfg.task = args.task
+    for key in ("generator", "proxy", "n", "seed"):
+        if getattr(args, key) is not None:
+            setattr(cfg, key, getattr(args, key))
+    for item in args.set:
+        key, eq, value = item.partition("=")
+        if not eq or not key.strip():
+            raise SeqmboError(f"--set {item!r}: expected KEY=VALUE")
+        cfg.set(key.strip(), parse_value(value.strip()))
+    out = args.out or f"runs/{_slug(cfg.task)}_{cfg.generator}_seed{cfg.seed}"
+    result = execute(cfg, out)
+    m = result.metrics
+    print(f"task {m['task']} | generator {m['generator']} | proxy {m['proxy']} | seed {m['seed']}")
+    print(f"  candidates {m['n_candidates']}  score_norm p100 {_f(m['score_norm_p100'])}  p50 {_f(m['score_norm_p50'])}"
+          f"  (dataset best {_f(m['dataset_best_norm'])})")
+    print(f"  diversity {_f(m['diversity'])}  novelty {_f(m['novelty'])}  validity {_f(m['validity'])}"
+          f"  proxy spearman {_f(m['proxy_spearman'])}  overestimate {_f(m['proxy_overestimate'])}")
+    print(f"  oracle calls during design {m['oracle_calls_design']}  time {m['time_total_s']:.1f} s  peak RSS {m['peak_rss_mb']:.0f} MB")
+    print(f"  wrote {result.out}/ (candidates.csv, metrics.json, config.toml, report.png)")
+    return 0
+
+
+def cmd_data_list(args: argparse.Namespace) -> int:
+    from seqmbo.data.fetch import is_present
+    from seqmbo.data.registry import DATASETS
+
+    for info in DATASETS.values():
+        print(f"{info.id:12s} {'present' if is_present(info.id) else 'missing':8s} {info.description}")
+        print(f"{'':12s} source: {info.source}; licence: {info.licence}")
+        print(f"{'':12s} cite: {info.citation}")
+    return 0
+
+
+def cmd_data_pull(args: argparse.Namespace) -> int:
+    from seqmbo.data.fetch import pull
+
+    for path in pull(args.id, args.dest):
+        print(path)
+    return 0
+
+
+def cmd_data_verify(args: argparse.Namespace) -> int:
+    from seqmbo.data.fetch import verify
+    from seqmbo.data.registry import DATASETS, get_dataset_info
+
+    ids = args.ids or list(DATASETS)
+    bad = 0
+    for i in ids:
+        get_dataset_info(i)
+        for f, path, status in verify(i):
+            print(f"{i:12s} {f.name:40s} {status:10s} {path or ''}")
+            bad += status == "bad sha256" or (bool(args.ids) and status == "missing")
+    return 1 if bad else 0
+
+
+def _slug(task: object) -> str:
+    from pathlib import Path
+
+    return Path(str(task)).stem
+
+
+def _f(v) -> str:
+    return "n/a" if v is None else f"{v:.3f}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,33 @@
+"""What a generator is: one method, ``propose``.
+
+A generator sees the offline :class:`~seqmbo.data.Dataset` and a reward function built from
+the proxy; it never sees the oracle. Budgets, gating and selection are the run's business.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from seqmbo.data.dataset import Dataset
+
+Reward = Callable[[Sequence[str]], np.ndarray]
+"""Maps designs to rewards ``(n,)`` (higher is better; ``nan`` or ``-inf`` for invalid designs)."""
+
+
+@runtime_checkable
+class Generator(Protocol):
+    """Proposes candidate designs under reward guidance."""
+
+    def propose(self, reward: Reward, n: int, dataset: Dataset, rng: np.random.Generator) -> list[str]:
+        """Return at least ``n`` distinct candidate designs (more is allowed; the run selects).
+
+        Args:
+            reward: the proxy-based reward; the only guidance a generator gets.
+            n: how many candidates the run will keep.
+            dataset: the offline designs and scores (its ``space`` says what is valid).
+            rng: the only source of randomness (seeded by the run).
+        """
+        ...

@@ -1,0 +1,37 @@
+"""Generator names -> generators, resolved once (``generator="evolution"`` or an object)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from seqmbo.errors import InvalidInputError, UnknownNameError
+
+GENERATORS = ("random", "dataset-top", "evolution")
+
+
+def make_generator(generator: Any, **options):
+    """A generator from a name (with options) or any object with ``propose``."""
+    if not isinstance(generator, str):
+        if not hasattr(generator, "propose"):
+            raise InvalidInputError(f"{generator!r} is not a generator (needs propose)")
+        return generator
+    from seqmbo.generators import baselines, evolution
+
+    if generator == "random":
+        _no_options("random", options)
+        return baselines.RandomGenerator()
+    if generator == "dataset-top":
+        _no_options("dataset-top", options)
+        return baselines.DatasetTopGenerator()
+    if generator == "evolution":
+        return evolution.EvolutionGenerator(**options)
+    raise UnknownNameError(f"unknown generator {generator!r}; generators: {', '.join(available())}")
+
+
+def available() -> tuple[str, ...]:
+    return GENERATORS
+
+
+def _no_options(name: str, options: dict) -> None:
+    if options:
+        raise InvalidInputError(f"generator {name!r} takes no settings, got {sorted(options)}")

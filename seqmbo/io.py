@@ -1,0 +1,35 @@
+"""Atomic output: files appear whole or not at all."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from seqmbo.errors import InvalidInputError
+
+
+def write_outputs(out: str | Path, writers: dict[str, Callable[[Path], None]]) -> Path:
+    """Write each file with its writer into a temporary folder beside ``out``, then move them in.
+
+    A failure or interruption while writing leaves ``out`` as it was (earlier files untouched,
+    no half-written ones).
+    """
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InvalidInputError(f"{out}: cannot create the output folder ({e.strerror})") from None
+    if not out.is_dir():
+        raise InvalidInputError(f"{out}: exists and is not a folder")
+    tmp = Path(tempfile.mkdtemp(prefix=".seqmbo-tmp-", dir=out))
+    try:
+        for name, writer in writers.items():
+            writer(tmp / name)
+        for name in writers:
+            os.replace(tmp / name, out / name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out

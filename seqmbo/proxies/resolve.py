@@ -1,0 +1,28 @@
+"""Proxy names -> proxies, resolved once (``proxy="ensemble"`` or an object)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from seqmbo.errors import InvalidInputError, UnknownNameError
+
+PROXIES = ("ensemble", "mlp")
+
+
+def make_proxy(proxy: Any, space, seed: int = 0, **options):
+    """A proxy for ``space`` from a name (with options) or an object with ``fit``/``predict``."""
+    if not isinstance(proxy, str):
+        if not (hasattr(proxy, "fit") and hasattr(proxy, "predict")):
+            raise InvalidInputError(f"{proxy!r} is not a proxy (needs fit and predict)")
+        return proxy
+    from seqmbo.proxies.ensemble import SequenceEnsemble, TrainConfig
+
+    train_keys = set(TrainConfig.__dataclass_fields__)
+    train = TrainConfig(**{k: v for k, v in options.items() if k in train_keys}, seed=seed) if "seed" not in options \
+        else TrainConfig(**{k: v for k, v in options.items() if k in train_keys})
+    net = {k: v for k, v in options.items() if k not in train_keys}
+    if proxy == "ensemble":
+        return SequenceEnsemble(space, members=int(net.pop("members", 5)), arch=net.pop("arch", "cnn"), train=train, **net)
+    if proxy == "mlp":
+        return SequenceEnsemble(space, members=1, arch="mlp", train=train, **net)
+    raise UnknownNameError(f"unknown proxy {proxy!r}; proxies: {', '.join(PROXIES)}")

@@ -1,0 +1,33 @@
+import numpy as np
+
+from seqmbo.gates import AllOf, BigramSupport, MinDistance, Novel, Unique, Valid
+from seqmbo.spaces import dna
+
+
+def test_valid_unique_novel_compose():
+    space = dna(3)
+    designs = ["AAA", "AAA", "ACG", "ANA", "CCC", "GGG"]
+    gate = AllOf(Valid(space), Unique(), Novel(1, space))
+    assert gate(designs, ["CCC"]).tolist() == [True, False, True, False, False, True]
+
+
+def test_novel_with_distance():
+    space = dna(4)
+    mask = Novel(2, space)(["AAAA", "AAAT", "TTTT"], ["AAAC"])
+    assert mask.tolist() == [False, False, True]
+
+
+def test_min_distance_selection_keeps_the_first_of_near_duplicates():
+    designs = ["AAAA", "AAAT", "TTTT", "TTTA", "CCCC"]
+    assert MinDistance(2)(designs).tolist() == [True, False, True, False, True]
+    # Levenshtein for variable length
+    assert MinDistance(2)(["AAAA", "AAA", "CC"]).tolist() == [True, False, True]
+
+
+def test_bigram_support():
+    space = dna(4)
+    gate = BigramSupport(["ACGT", "AACC"], space)
+    # seen pairs: AC CG GT AA CC
+    assert gate(["AACG", "ACGA", "GTAC"]).tolist() == [True, False, False]
+    assert 0 < gate.coverage < 1
+    assert gate([]).shape == (0,)

@@ -1,0 +1,126 @@
+"""End-to-end design runs: outputs, reproducibility, and the sealed oracle."""
+
+import json
+import tomllib
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import seqmbo
+from seqmbo.errors import InvalidInputError, OracleSealedError
+from seqmbo.run import RunConfig, execute
+
+FAST = dict(proxy_options={"members": 2, "min_steps": 100}, generator_options={"generations": 5})
+CONTRACT_KEYS = (
+    "task generator proxy seed n_candidates oracle_calls_design score_p100 score_p50 score_mean "
+    "score_norm_p100 score_norm_p50 score_norm_mean dataset_best_norm diversity novelty validity uniqueness "
+    "proxy_spearman proxy_overestimate time_fit_s time_generate_s time_total_s peak_rss_mb"
+).split()
+
+
+def fast_config(**kw) -> RunConfig:
+    cfg = RunConfig(task="ehrlich-20-16-2-4", n=32, **kw)
+    for k, v in FAST.items():
+        getattr(cfg, k).update(v)
+    if cfg.generator in ("random", "dataset-top"):
+        cfg.generator_options.clear()
+    return cfg
+
+
+def test_design_writes_the_run_directory(tmp_path):
+    res = execute(fast_config(), tmp_path / "run")
+    out = tmp_path / "run"
+    assert sorted(p.name for p in out.iterdir()) == ["candidates.csv", "config.toml", "metrics.json", "report.png"]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(CONTRACT_KEYS) <= set(metrics)
+    assert metrics["oracle_calls_design"] == 0
+    assert metrics["n_candidates"] == 32
+    table = pd.read_csv(out / "candidates.csv")
+    assert list(table.columns) == ["sequence", "proxy_mean", "proxy_std", "oracle"]
+    assert table["proxy_mean"].is_monotonic_decreasing  # best first
+    assert (out / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # candidates are novel, in the space and on the data's support
+    task = seqmbo.load_task("ehrlich-20-16-2-4")
+    assert not set(table["sequence"]) & set(task.dataset.designs)
+    assert metrics["validity"] == pytest.approx(np.isfinite(table["oracle"]).mean())
+    assert res.metrics["score_norm_p100"] == pytest.approx(table["oracle"].max())
+
+
+def test_same_seed_same_candidates_and_config_repeats_the_run(tmp_path):
+    a = execute(fast_config(seed=3), tmp_path / "a")
+    b = execute(fast_config(seed=3))
+    assert a.candidates["sequence"].tolist() == b.candidates["sequence"].tolist()
+    c = execute(fast_config(seed=4))
+    assert a.candidates["sequence"].tolist() != c.candidates["sequence"].tolist()
+    again = execute(RunConfig.from_toml(tmp_path / "a" / "config.toml"))
+    assert again.candidates["sequence"].tolist() == a.candidates["sequence"].tolist()
+    saved = tomllib.loads((tmp_path / "a" / "config.toml").read_text())
+    assert saved["resolved"]["generator"]["generations"] == 5
+
+
+class OraclePeeker:
+    """A generator that tries to reach the oracle it should never see."""
+
+    uses_reward = True
+
+    def __init__(self, oracle):
+        self.oracle = oracle
+
+    def propose(self, reward, n, dataset, rng):
+        self.oracle(dataset.designs[:3])
+        return dataset.designs[:n]
+
+
+def test_a_generator_cannot_reach_the_oracle(monkeypatch):
+    from seqmbo.tasks import spec
+
+    built = {}
+    real = spec.load_task
+
+    def capture(task):
+        built["task"] = real(task)
+        return built["task"]
+
+    monkeypatch.setattr("seqmbo.tasks.load_task", capture)
+    task = real("ehrlich-20-16-2-4")
+    peeker = OraclePeeker(None)
+
+    class Late:
+        uses_reward = True
+
+        def propose(self, reward, n, dataset, rng):
+            peeker.oracle = built["task"].oracle
+            return peeker.propose(reward, n, dataset, rng)
+
+    cfg = fast_config()
+    cfg.generator = Late()
+    with pytest.raises(OracleSealedError, match="design phase"):
+        execute(cfg)
+    assert built["task"].oracle.design_calls == 3 and built["task"].oracle.calls == 0
+    assert task.oracle.calls == 0
+
+
+def test_baselines_skip_novelty_and_dataset_top_reproduces_dataset_best():
+    res = execute(fast_config(generator="dataset-top"))
+    assert res.metrics["score_norm_p100"] == pytest.approx(res.metrics["dataset_best_norm"])
+    res = execute(fast_config(generator="random"))
+    assert res.metrics["n_candidates"] == 32 and res.metrics["oracle_calls_design"] == 0
+
+
+def test_python_api_and_settings():
+    run = seqmbo.design("ehrlich-20-16-2-4", generator="random", n=8, seed=1, proxy_options={"members": 2, "min_steps": 20})
+    assert len(run.candidates) == 8 and run.metrics["seed"] == 1
+    with pytest.raises(InvalidInputError, match="unknown setting"):
+        seqmbo.design("ehrlich-20-16-2-4", bogus=1)
+    with pytest.raises(InvalidInputError, match="n must be >= 1"):
+        seqmbo.design("ehrlich-20-16-2-4", n=0)
+
+
+def test_failed_run_leaves_the_output_folder_untouched(tmp_path):
+    out = tmp_path / "run"
+    execute(fast_config(generator="dataset-top"), out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    with pytest.raises(InvalidInputError):
+        execute(fast_config(generator="dataset-top", reward="nonsense"), out)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before

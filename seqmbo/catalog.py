@@ -24,9 +24,10 @@ def task_rows() -> list[dict[str, Any]]:
         elif kind == "landscape":
             alphabet = spec.get("alphabet", "ACGT")
             row["design"] = {"ACGT": "dna", "ACDEFGHIKLMNPQRSTVWY": "protein"}.get(alphabet, "sequence")
-            row["space"] = spec.get("space", alphabet)
-            row["offline"] = (f"score < {spec['offline_below']}" if "offline_below" in spec
-                              else f"<= p{spec.get('max_percentile', 50)}")
+            letters = {"ACGT": "ACGT", "ACDEFGHIKLMNPQRSTVWY": "20 amino acids"}.get(alphabet, alphabet)
+            row["space"] = f"{spec['length']} x {letters}" if "length" in spec else letters
+            rule = f"score < {spec['offline_below']}" if "offline_below" in spec else f"<= p{spec.get('max_percentile', 50)}"
+            row["offline"] = f"{spec['offline_rows']} ({rule})" if "offline_rows" in spec else rule
             ds = spec.get("dataset")
             row["data"] = ("present" if is_present(ds) else f"missing ({ds})") if ds else "file"
         else:

@@ -42,6 +42,11 @@ class Task:
     def __post_init__(self) -> None:
         if not np.isfinite([self.y_min, self.y_max]).all() or self.y_max <= self.y_min:
             raise InvalidInputError(f"task {self.name!r}: normalization needs y_min < y_max, got {self.y_min}, {self.y_max}")
+        expected = self.spec.get("offline_rows")
+        if expected is not None and int(expected) != len(self.dataset):
+            raise InvalidInputError(
+                f"task {self.name!r}: the spec says offline_rows = {expected} but the offline split has {len(self.dataset)} rows"
+            )
         if self.n_candidates < 1:
             raise InvalidInputError(f"task {self.name!r}: n_candidates must be >= 1, got {self.n_candidates}")
 

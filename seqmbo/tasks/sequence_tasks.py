@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 LANDSCAPE_KEYS = {
     "table", "dataset", "format", "x_file", "y_file", "sequence_column", "score_column",
-    "alphabet", "max_percentile", "offline_below",
+    "alphabet", "max_percentile", "offline_below", "length",
 }
 EHRLICH_KEYS = {"num_states", "dim", "num_motifs", "motif_length", "quantization", "seed", "offline_size"}
 
@@ -86,6 +86,8 @@ def build_landscape(spec: dict) -> Task:
     if len(lengths) != 1:
         raise InvalidInputError(f"{where}: landscape designs must share one length, found {sorted(lengths)[:5]}")
     space = SequenceSpace.fixed(alphabet, lengths.pop(), _space_name(alphabet))
+    if "length" in spec and int(spec["length"]) != space.max_length:
+        raise InvalidInputError(f"{where}: the spec says length {spec['length']} but the designs have length {space.max_length}")
     oracle = LookupOracle(designs, y, space)
     complete = space.vocab_size ** space.max_length
     if oracle.size < complete:

@@ -13,7 +13,7 @@ from typing import Any
 
 from seqmbo.errors import InvalidInputError, UnknownNameError
 
-COMMON_KEYS = {"name", "kind", "description", "n_candidates"}
+COMMON_KEYS = {"name", "kind", "description", "n_candidates", "offline_rows"}  # offline_rows: checked on load
 
 
 def builtin_dir() -> Path:

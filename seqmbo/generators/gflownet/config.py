@@ -1,0 +1,124 @@
+"""Configuration of the GFlowNet generator: one dataclass, sensible defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from seqmbo.errors import InvalidInputError
+
+LOSSES = ("tb", "subtb")
+POLICIES = ("auto", "mlp", "gru", "transformer")
+REWARD_TRANSFORMS = ("power", "exponential")
+
+
+@dataclass(frozen=True)
+class GFlowNetConfig:
+    """Everything a :class:`~seqmbo.generators.gflownet.GFlowNetGenerator` can be told.
+
+    Training:
+        steps: gradient steps (one batch of trajectories each).
+        batch_size: trajectories a step (on-policy + offline + replay).
+        loss: ``"tb"`` (trajectory balance) or ``"subtb"`` (sub-trajectory balance,
+            Madan et al. 2023, with a learned state-flow head).
+        subtb_lambda: weight ``lambda ** (j - i)`` of a sub-trajectory ``i -> j`` (SubTB only).
+        lr: learning rate of the policy (and flow head).
+        lr_logz: learning rate of ``log Z`` (TB works best with a much higher one).
+        grad_clip: max gradient norm of the policy parameters (``None`` for no clipping).
+
+    Policy:
+        policy: ``"mlp"`` (flattened one-hot prefix), ``"gru"``, ``"transformer"`` (causal),
+            or ``"auto"``: the MLP for fixed-length designs up to ``mlp_max_length``
+            letters, the GRU otherwise.
+        mlp_max_length: the ``"auto"`` cut-off.
+        hidden_dim: width of every hidden layer (model dimension of the transformer);
+            ``None``: 256 for the MLP, 128 for the GRU and the transformer.
+        n_layers: hidden layers of the MLP / recurrent or attention layers;
+            ``None``: 2 for the MLP and the transformer, 1 for the GRU.
+
+    Reward shaping (see :mod:`seqmbo.generators.gflownet.rewards`):
+        reward_transform: ``"power"``: ``log R = beta * log(max(s, reward_min))``;
+            ``"exponential"``: ``log R = beta * max(s, reward_min)``, where ``s`` is the
+            reward min-max normalized on the offline designs' rewards.
+        beta: inverse temperature of the shaped reward.
+        reward_min: floor of the normalized reward ``s`` (also what invalid designs get).
+        calibration_size: at most this many offline designs are scored to find the
+            reward range (the best half by ``y`` and a random half of the rest).
+        low_quantile: the quantile of the calibration rewards that maps to ``s = 0``
+            (the best maps to ``s = 1``; better designs go above 1).
+
+    Exploration:
+        epsilon: probability of a uniformly random (valid) action at each step.
+        temperature: softmax temperature of the training-time behaviour policy.
+        offline_fraction: share of each batch drawn from the best offline designs.
+        offline_top_fraction: which offline designs count as "best" (by ``y``).
+        replay_fraction: share of each batch drawn from the replay buffer.
+        replay_size: how many of the best distinct designs seen the buffer keeps.
+
+    Proposal:
+        sample_factor: after training, sample ``sample_factor * n`` designs.
+        min_samples: ... but at least this many.
+        sample_temperature: softmax temperature of the final sampling.
+        exclude_dataset: drop designs that are already in the offline dataset.
+    """
+
+    steps: int = 2000
+    batch_size: int = 128
+    loss: str = "tb"
+    subtb_lambda: float = 0.9
+    lr: float = 1e-3
+    lr_logz: float = 0.1
+    grad_clip: float | None = 10.0
+
+    policy: str = "auto"
+    mlp_max_length: int = 32
+    hidden_dim: int | None = None
+    n_layers: int | None = None
+
+    reward_transform: str = "power"
+    beta: float = 10.0
+    reward_min: float = 1e-3
+    calibration_size: int = 4096
+    low_quantile: float = 0.05
+
+    epsilon: float = 0.05
+    temperature: float = 1.0
+    offline_fraction: float = 0.25
+    offline_top_fraction: float = 0.1
+    replay_fraction: float = 0.25
+    replay_size: int = 1000
+
+    sample_factor: int = 16
+    min_samples: int = 1024
+    sample_temperature: float = 1.0
+    exclude_dataset: bool = True
+
+    def __post_init__(self) -> None:
+        def need(ok: bool, what: str) -> None:
+            if not ok:
+                raise InvalidInputError(f"GFlowNetConfig: {what}")
+
+        need(self.loss in LOSSES, f"loss must be one of {LOSSES}, got {self.loss!r}")
+        need(self.policy in POLICIES, f"policy must be one of {POLICIES}, got {self.policy!r}")
+        need(
+            self.reward_transform in REWARD_TRANSFORMS,
+            f"reward_transform must be one of {REWARD_TRANSFORMS}, got {self.reward_transform!r}",
+        )
+        need(self.steps >= 0, f"steps must be >= 0, got {self.steps}")
+        need(self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}")
+        need(0.0 < self.subtb_lambda, f"subtb_lambda must be > 0, got {self.subtb_lambda}")
+        need(self.lr > 0 and self.lr_logz > 0, "learning rates must be > 0")
+        need(self.hidden_dim is None or self.hidden_dim >= 1, f"hidden_dim must be >= 1, got {self.hidden_dim}")
+        need(self.n_layers is None or self.n_layers >= 1, f"n_layers must be >= 1, got {self.n_layers}")
+        need(self.beta > 0, f"beta must be > 0, got {self.beta}")
+        need(self.reward_min > 0, f"reward_min must be > 0, got {self.reward_min}")
+        need(0.0 <= self.low_quantile < 1.0, f"low_quantile must be in [0, 1), got {self.low_quantile}")
+        need(0.0 <= self.epsilon <= 1.0, f"epsilon must be in [0, 1], got {self.epsilon}")
+        need(self.temperature > 0 and self.sample_temperature > 0, "temperatures must be > 0")
+        for name in ("offline_fraction", "replay_fraction", "offline_top_fraction"):
+            value = getattr(self, name)
+            need(0.0 <= value <= 1.0, f"{name} must be in [0, 1], got {value}")
+        need(
+            self.offline_fraction + self.replay_fraction <= 1.0,
+            "offline_fraction + replay_fraction must be <= 1",
+        )
+        need(self.sample_factor >= 1 and self.min_samples >= 0, "sample_factor must be >= 1")

@@ -1,0 +1,102 @@
+"""From a reward on strings (any units, any sign) to a GFlowNet log-reward.
+
+A run's reward is the proxy's prediction (e.g. ``mean - k * std``) in whatever units the
+task's scores have, possibly negative. A GFlowNet needs a positive reward ``R(x)``, and its
+sharpness should not depend on the units. So rewards are normalized on the offline data:
+
+1. score (a sample of) the offline designs with the reward: ``r_1 .. r_m``;
+2. ``s(x) = (r(x) - lo) / (hi - lo)`` with ``lo`` the ``low_quantile`` of those rewards and
+   ``hi`` their maximum — the offline range maps to ``[0, 1]``, designs better than every
+   offline one get ``s > 1`` (extrapolation is kept, not saturated: finding those is the
+   point, which is why ranks, which cap at the best offline design, are not used);
+3. ``s <- max(s, reward_min)``; invalid designs (``nan``, ``-inf``) get ``reward_min``;
+4. ``log R = beta * log(s)`` (``"power"``, ``R = s^beta``) or ``log R = beta * s``
+   (``"exponential"``).
+
+Degenerate ranges (one offline design, all rewards equal) fall back to a unit span below
+the best reward. The transform is monotone, so sorting by it or by the raw reward agrees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+
+class RewardCache:
+    """Calls a reward once per batch on the designs it has not seen, remembering all.
+
+    Args:
+        reward: maps designs to ``(n,)`` rewards (``nan``/``-inf`` for invalid designs).
+    """
+
+    def __init__(self, reward: Callable[[Sequence[str]], np.ndarray]) -> None:
+        self.reward = reward
+        self.values: dict[str, float] = {}
+        self.calls = 0
+
+    def __call__(self, designs: Sequence[str]) -> np.ndarray:
+        """Rewards ``(n,)`` float64 of ``designs`` (repeats cost nothing)."""
+        missing = list(dict.fromkeys(d for d in designs if d not in self.values))
+        if missing:
+            got = np.asarray(self.reward(missing), dtype=np.float64).reshape(-1)
+            if got.shape[0] != len(missing):
+                raise ValueError(f"the reward returned {got.shape[0]} values for {len(missing)} designs")
+            self.calls += 1
+            self.values.update(zip(missing, got.tolist()))
+        values = self.values
+        return np.fromiter((values[d] for d in designs), dtype=np.float64, count=len(designs))
+
+
+@dataclass(frozen=True)
+class RewardShaper:
+    """The map from raw rewards to log-rewards (see the module docstring).
+
+    Args:
+        lo: raw reward that maps to ``s = 0``.
+        hi: raw reward that maps to ``s = 1``.
+        transform: ``"power"`` or ``"exponential"``.
+        beta: inverse temperature.
+        reward_min: floor of ``s``.
+    """
+
+    lo: float
+    hi: float
+    transform: str = "power"
+    beta: float = 10.0
+    reward_min: float = 1e-3
+
+    @classmethod
+    def fit(
+        cls,
+        raw: np.ndarray,
+        transform: str = "power",
+        beta: float = 10.0,
+        reward_min: float = 1e-3,
+        low_quantile: float = 0.05,
+    ) -> "RewardShaper":
+        """Fit ``lo``/``hi`` on raw rewards of offline designs (non-finite ones ignored)."""
+        raw = np.asarray(raw, dtype=np.float64)
+        raw = raw[np.isfinite(raw)]
+        if raw.size == 0:
+            lo, hi = 0.0, 1.0
+        else:
+            hi = float(raw.max())
+            lo = float(np.quantile(raw, low_quantile))
+            if not hi - lo > 1e-12 * max(1.0, abs(hi)):
+                lo = hi - max(1.0, abs(hi))
+        return cls(lo, hi, transform, beta, reward_min)
+
+    def normalize(self, raw: np.ndarray) -> np.ndarray:
+        """``s = max((raw - lo) / (hi - lo), reward_min)``; invalid -> ``reward_min``."""
+        raw = np.asarray(raw, dtype=np.float64)
+        s = (raw - self.lo) / (self.hi - self.lo)
+        s = np.nan_to_num(s, nan=self.reward_min, posinf=1e6, neginf=self.reward_min)
+        return np.maximum(s, self.reward_min)
+
+    def __call__(self, raw: np.ndarray) -> np.ndarray:
+        """Log-rewards ``(n,)`` of raw rewards ``(n,)``."""
+        s = self.normalize(raw)
+        return self.beta * (np.log(s) if self.transform == "power" else s)

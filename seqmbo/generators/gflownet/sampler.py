@@ -1,0 +1,72 @@
+"""Batched trajectory sampling: all sequences advance together, one loop over positions.
+
+Sampling runs without gradients; the training losses recompute the log-probabilities of
+the sampled (or offline, or replayed) designs in one batched forward over all prefixes.
+That keeps the per-step loop cheap and lets off-policy designs share the same loss code.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from seqmbo.generators.gflownet.env import PAD, TokenEnv
+
+
+def _gumbel_argmax(logits: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+    """One categorical draw a row from unnormalized ``logits (n, A)`` (``-inf`` = invalid)."""
+    u = torch.rand(logits.shape, generator=generator, dtype=logits.dtype)  # u = 0 gives -inf noise: harmless
+    return (logits - u.log_().neg_().log_()).argmax(dim=1)
+
+
+@torch.no_grad()
+def sample_trajectories(
+    policy: nn.Module,
+    env: TokenEnv,
+    n: int,
+    generator: torch.Generator | None = None,
+    epsilon: float = 0.0,
+    temperature: float = 1.0,
+    masks: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Build ``n`` designs token by token from ``policy``.
+
+    Args:
+        policy: a policy with ``start(n)`` / ``step(state, tokens, t)``.
+        env: the environment.
+        n: how many designs.
+        generator: the torch random generator (the only randomness used).
+        epsilon: probability of replacing an action by a uniformly random valid one.
+        temperature: divides the logits (``1`` samples the policy itself).
+        masks: ``env.masks()``, if the caller already has it.
+
+    Returns:
+        ``tokens (n, L)`` int64 padded with :data:`PAD`, and ``lengths (n,)`` int64.
+    """
+    masks = env.masks() if masks is None else masks
+    blocked = torch.zeros(masks.shape, dtype=torch.float32).masked_fill_(~masks, float("-inf"))
+    restricted = (~masks).any(dim=1).tolist()  # positions where some action is invalid
+    L, stop = env.max_length, env.stop
+    tokens = torch.full((n, L), PAD, dtype=torch.long)
+    lengths = torch.full((n,), L, dtype=torch.long)
+    done = torch.zeros(n, dtype=torch.bool)
+    state = policy.start(n)
+    for t in range(L):
+        logits, state = policy.step(state, tokens, t)
+        if temperature != 1.0:
+            logits = logits / temperature
+        actions = _gumbel_argmax(logits + blocked[t] if restricted[t] else logits, generator)
+        if epsilon > 0.0:
+            uniform = _gumbel_argmax(blocked[t].expand(n, -1), generator)
+            explore = torch.rand(n, generator=generator) < epsilon
+            actions = torch.where(explore, uniform, actions)
+        if stop is None:
+            tokens[:, t] = actions
+            continue
+        stopping = (actions == stop) & ~done
+        lengths = torch.where(stopping, t, lengths)
+        done |= stopping
+        tokens[:, t] = torch.where(done, PAD, actions)
+        if bool(done.all()):
+            break
+    return tokens, lengths

@@ -17,7 +17,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DataMissingError", "InvalidInputError", "OracleSealedError", "SeqmboError", "UnknownNameError",
-    "design", "load_task",
+    "design", "evaluate", "load_task", "propose",
 ]
 
 
@@ -33,3 +33,17 @@ def load_task(task: Any):
     from seqmbo.tasks import load_task as _load
 
     return _load(task)
+
+
+def propose(*args: Any, **kwargs: Any):
+    """New designs from your own scored data, best first; see :func:`seqmbo.proposal.propose`."""
+    from seqmbo.proposal import propose as _propose
+
+    return _propose(*args, **kwargs)
+
+
+def evaluate(*args: Any, **kwargs: Any) -> dict:
+    """Metrics of a generated library; see :func:`seqmbo.evaluation.evaluate`."""
+    from seqmbo.evaluation import evaluate as _evaluate
+
+    return _evaluate(*args, **kwargs)

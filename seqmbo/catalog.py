@@ -32,10 +32,18 @@ def task_rows() -> list[dict[str, Any]]:
             row["data"] = ("present" if is_present(ds) else f"missing ({ds})") if ds else "file"
         else:
             row["design"] = "molecule"
-            row["space"] = "SMILES"
-            row["offline"] = f"<= p{spec.get('max_percentile', 50)}"
+            row["space"] = "SMILES (SELFIES tokens)"
+            rule = f"<= p{spec.get('max_percentile', 50)}"
+            row["offline"] = f"{rule} of {spec['subsample']} sampled" if "subsample" in spec else rule
             lib = spec.get("library", "")
-            row["data"] = "built-in" if lib == "nci" else ("present" if is_present(lib) else f"missing ({lib})")
+            from seqmbo.data.registry import DATASETS
+
+            if lib == "nci":
+                row["data"] = "built-in"
+            elif lib in DATASETS:
+                row["data"] = "present" if is_present(lib) else f"missing ({lib})"
+            else:
+                row["data"] = "file"
             row["oracle"] = f"rdkit: {spec.get('oracle', '?')}"
         rows.append(row)
     return rows

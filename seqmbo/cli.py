@@ -50,6 +50,29 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a setting: reward=lcb, kappa=2, generator.generations=10, proxy.members=3 ...")
     d.set_defaults(func=cmd_design)
 
+    pr = sub.add_parser("propose", help="a design run on your own scored table (no oracle)")
+    pr.add_argument("data", help="CSV/TSV/FASTA with scores, or SDF with a score property")
+    pr.add_argument("--x", default=None, help="the design column (default: sequence/smiles/...)")
+    pr.add_argument("--y", default=None, help="the score column or SDF property (default: score/y/fitness/...)")
+    pr.add_argument("--kind", choices=("dna", "protein", "molecule"), default=None)
+    pr.add_argument("--n", type=int, default=100)
+    pr.add_argument("--generator", "-g", default="evolution")
+    pr.add_argument("--proxy", "-p", default="ensemble")
+    pr.add_argument("--seed", type=int, default=0)
+    pr.add_argument("--out", default="proposals", help="output folder (default: proposals/)")
+    pr.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="reward=lcb, kappa=2, generator.generations=10, proxy.members=3 ...")
+    pr.set_defaults(func=cmd_propose)
+
+    ev = sub.add_parser("evaluate", help="metrics and a report of a generated library")
+    ev.add_argument("library", help="CSV with a smiles/sequence column, .smi, SDF, FASTA or text")
+    ev.add_argument("--reference", default=None, help="designs to compare against (novelty, SNN, Frag, Scaf, W1)")
+    ev.add_argument("--oracle", action="append", default=[], help="an oracle to score with (repeatable)")
+    ev.add_argument("--kind", choices=("dna", "protein", "molecule"), default=None)
+    ev.add_argument("--out", default="evaluation", help="output folder (default: evaluation/)")
+    ev.add_argument("--jobs", type=int, default=1, help="worker processes for molecule metrics")
+    ev.set_defaults(func=cmd_evaluate)
+
     data = sub.add_parser("data", help="the dataset registry: list, pull, verify")
     dsub = data.add_subparsers(dest="data_command")
     dl = dsub.add_parser("list", help="registered datasets and whether they are present")
@@ -104,6 +127,38 @@ def cmd_design(args: argparse.Namespace) -> int:
           f"  proxy spearman {_f(m['proxy_spearman'])}  overestimate {_f(m['proxy_overestimate'])}")
     print(f"  oracle calls during design {m['oracle_calls_design']}  time {m['time_total_s']:.1f} s  peak RSS {m['peak_rss_mb']:.0f} MB")
     print(f"  wrote {result.out}/ (candidates.csv, metrics.json, config.toml, report.png)")
+    return 0
+
+
+def cmd_propose(args: argparse.Namespace) -> int:
+    from seqmbo.proposal import propose
+    from seqmbo.run import parse_value
+
+    options: dict = {"generator_options": {}, "proxy_options": {}}
+    for item in args.set:
+        key, eq, value = item.partition("=")
+        head, dot, rest = key.strip().partition(".")
+        if not eq or (dot and head not in ("generator", "proxy")) or (not dot and head not in ("reward", "kappa")):
+            raise SeqmboError(f"--set {item!r}: expected reward=..., kappa=..., generator.KEY=VALUE or proxy.KEY=VALUE")
+        if dot:
+            options[f"{head}_options"][rest] = parse_value(value.strip())
+        else:
+            options[head] = parse_value(value.strip())
+    table = propose(args.data, kind=args.kind, n=args.n, generator=args.generator, proxy=args.proxy, seed=args.seed,
+                    x=args.x, y=args.y, out=args.out, **options)
+    print(table.head(10).to_string(index=False, max_colwidth=60))
+    extra = " and candidates.sdf" if "smiles" in table.columns else ""
+    print(f"{len(table)} candidates, best first; wrote {args.out}/candidates.csv{extra}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from seqmbo.evaluation import evaluate
+
+    m = evaluate(args.library, reference=args.reference, oracle=args.oracle, kind=args.kind, out=args.out, n_jobs=args.jobs)
+    for key, value in m.items():
+        print(f"{key:24s} {_f(value) if isinstance(value, float) else value}")
+    print(f"wrote {args.out}/ (metrics.json, scores.csv, report.png)")
     return 0
 
 

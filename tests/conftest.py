@@ -33,3 +33,13 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
     """Downloads and cache lookups go to a per-session temporary folder, never the user's cache."""
     monkeypatch.setenv("SEQMBO_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
     monkeypatch.setenv("SEQMBO_THREADS", "1")
+
+
+def pytest_configure(config):
+    """One torch thread, as runs use (``$SEQMBO_THREADS`` above): the tests' small models gain
+    nothing from more, and on busy shared cores extra threads slow them down many times over."""
+    try:
+        import torch
+    except ImportError:  # pragma: no cover
+        return
+    torch.set_num_threads(1)

@@ -78,6 +78,26 @@ class MinDistance:
         return keep
 
 
+def select_diverse(designs: Sequence[str], n: int, min_distance: int, diverse: int | None = None,
+                   space=None, pool: int = 4000) -> list[str]:
+    """Pick ``n`` of ``designs`` (sorted best first): first up to ``diverse`` designs at pairwise
+    distance >= ``min_distance`` (greedy, best first), then the best of the rest.
+
+    ``diverse=None`` asks for all ``n`` to be diverse (the rest only if too few are). Only the
+    best ``pool`` designs are considered. The result keeps the input (best-first) order.
+    """
+    designs = list(designs)[:pool]
+    k = n if diverse is None else min(diverse, n)
+    chosen = np.flatnonzero(MinDistance(min_distance, space)(designs))[:k].tolist() if k > 0 else []
+    taken = set(chosen)
+    for i in range(len(designs)):
+        if len(chosen) >= n:
+            break
+        if i not in taken:
+            chosen.append(i)
+    return [designs[i] for i in sorted(chosen)]
+
+
 class AllOf:
     """Apply gates in order; each sees only the designs the previous ones passed."""
 

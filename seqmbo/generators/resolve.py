@@ -6,7 +6,7 @@ from typing import Any
 
 from seqmbo.errors import InvalidInputError, UnknownNameError
 
-GENERATORS = ("random", "dataset-top", "evolution")
+GENERATORS = ("random", "dataset-top", "evolution", "gradient", "gflownet")
 
 
 def make_generator(generator: Any, **options):
@@ -25,6 +25,14 @@ def make_generator(generator: Any, **options):
         return baselines.DatasetTopGenerator()
     if generator == "evolution":
         return evolution.EvolutionGenerator(**options)
+    if generator == "gradient":
+        from seqmbo.generators.gradient import GradientGenerator
+
+        return GradientGenerator(**options)
+    if generator == "gflownet":
+        from seqmbo.generators.gflownet import GFlowNetGenerator
+
+        return GFlowNetGenerator(**options)
     raise UnknownNameError(f"unknown generator {generator!r}; generators: {', '.join(available())}")
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,7 +11,9 @@ import torch
 
 from seqmbo.errors import InvalidInputError
 from seqmbo.proxies.base import Prediction, Standardizer
-from seqmbo.proxies.nets import GroupedCNN, GroupedMLP
+from seqmbo.proxies.nets import GroupedCNN, GroupedMLP, TransformerNet
+
+ARCHS = ("cnn", "mlp", "transformer")
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +31,13 @@ class TrainConfig:
     seed: int = 0
 
 
-def train_members(model: torch.nn.Module, x: torch.Tensor, z: torch.Tensor, cfg: TrainConfig) -> None:
-    """Fit a member-batched ``model`` (output ``(n, M)``) to targets ``z`` ``(n,)`` by weighted MSE."""
+def train_members(model: torch.nn.Module, x: torch.Tensor, z: torch.Tensor, cfg: TrainConfig,
+                  penalty: Callable[[torch.nn.Module, torch.Tensor, torch.Tensor], torch.Tensor] | None = None) -> None:
+    """Fit a member-batched ``model`` (output ``(n, M)``) to targets ``z`` ``(n,)`` by weighted MSE.
+
+    ``penalty(model, x_batch, out_batch)``, if given, returns a term added to each batch's loss
+    (e.g. the conservative term of COMs).
+    """
     gen = torch.Generator().manual_seed(cfg.seed)
     n = x.shape[0]
     m = model(x[:1]).shape[1]
@@ -46,6 +53,8 @@ def train_members(model: torch.nn.Module, x: torch.Tensor, z: torch.Tensor, cfg:
             out = model(x[idx])
             w = weights[idx]
             loss = (w * (out - z[idx, None]) ** 2).sum() / w.sum().clamp_min(1.0)
+            if penalty is not None:
+                loss = loss + penalty(model, x[idx], out)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -53,21 +62,25 @@ def train_members(model: torch.nn.Module, x: torch.Tensor, z: torch.Tensor, cfg:
 
 
 class SequenceEnsemble:
-    """A deep ensemble of ``members`` CNNs (or MLPs) over one-hot designs; mean and std across members.
+    """A deep ensemble of ``members`` CNNs (or MLPs, transformers) over one-hot designs; mean and std across members.
+
+    Members differ by their random initialisation (and, with ``TrainConfig.bootstrap``, by a
+    Poisson(1) bootstrap weighting of the data).
 
     Args:
         space: the sequence space (gives ``one_hot``).
         members: ensemble size (1 gives a single network, ``std = None``).
-        arch: ``"cnn"`` or ``"mlp"``.
+        arch: ``"cnn"``, ``"mlp"`` or ``"transformer"``.
         train: a :class:`TrainConfig`.
-        **net: network options (``channels``, ``kernel``, ``hidden``, ``dropout``, ``layers``).
+        **net: network options (cnn: ``channels``, ``kernel``, ``hidden``, ``dropout``; mlp: ``hidden``,
+            ``layers``, ``dropout``; transformer: ``dim``, ``heads``, ``layers``, ``dropout``).
     """
 
     def __init__(self, space, members: int = 5, arch: str = "cnn", train: TrainConfig | None = None, **net) -> None:
         if members < 1:
             raise InvalidInputError(f"an ensemble needs at least 1 member, got {members}")
-        if arch not in ("cnn", "mlp"):
-            raise InvalidInputError(f"unknown network {arch!r}; use 'cnn' or 'mlp'")
+        if arch not in ARCHS:
+            raise InvalidInputError(f"unknown network {arch!r}; use one of {', '.join(ARCHS)}")
         self.space, self.members, self.arch = space, members, arch
         self.train_cfg = train or TrainConfig()
         self.net_options = net
@@ -76,9 +89,14 @@ class SequenceEnsemble:
 
     def _build(self) -> torch.nn.Module:
         L, V = self.space.max_length, self.space.vocab_size
-        if self.arch == "cnn":
-            return GroupedCNN(L, V, self.members, **self.net_options)
-        return GroupedMLP(L * V, self.members, **self.net_options)
+        try:
+            if self.arch == "cnn":
+                return GroupedCNN(L, V, self.members, **self.net_options)
+            if self.arch == "transformer":
+                return TransformerNet(L, V, self.members, **self.net_options)
+            return GroupedMLP(L * V, self.members, **self.net_options)
+        except TypeError as e:  # an option the network does not take
+            raise InvalidInputError(f"proxy network {self.arch!r}: {e}") from None
 
     def fit(self, designs: Sequence[str], y: np.ndarray) -> "SequenceEnsemble":
         y = np.asarray(y, dtype=np.float64)
@@ -89,8 +107,12 @@ class SequenceEnsemble:
         self.scaler = Standardizer.fit(y)
         x = self.space.one_hot(list(designs))
         z = torch.as_tensor(self.scaler.forward(y), dtype=torch.float32)
-        train_members(self.model, x, z, self.train_cfg)
+        self._train(x, z)
         return self
+
+    def _train(self, x: torch.Tensor, z: torch.Tensor) -> None:
+        """Train ``self.model`` on one-hot ``x`` ``(n, L, V)`` and standardized scores ``z`` ``(n,)``."""
+        train_members(self.model, x, z, self.train_cfg)
 
     def member_outputs(self, x: torch.Tensor) -> torch.Tensor:
         """Member predictions in score units ``(n, M)`` from (soft) one-hot ``x`` ``(n, L, V)``; differentiable."""
@@ -101,10 +123,15 @@ class SequenceEnsemble:
     def forward_soft(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Mean and std ``(n,)`` across members for soft one-hot ``x``; differentiable."""
         out = self.member_outputs(x)
-        std = out.std(dim=1, unbiased=False) if out.shape[1] > 1 else None
+        # the tiny floor keeps the gradient of std finite where members agree exactly
+        std = (out.var(dim=1, unbiased=False) + 1e-12).sqrt() if out.shape[1] > 1 else None
         return out.mean(dim=1), std
 
-    def predict(self, designs: Sequence[str], batch_size: int = 8192) -> Prediction:
+    predict_batch = 8192
+
+    def predict(self, designs: Sequence[str], batch_size: int | None = None) -> Prediction:
+        """Mean (and std across members, or ``None`` for one member) ``(n,)`` of ``designs``."""
+        batch_size = batch_size or self.predict_batch
         means, stds = [], []
         with torch.no_grad():
             for s in range(0, len(designs), batch_size):

@@ -6,7 +6,7 @@ from typing import Any
 
 from seqmbo.errors import InvalidInputError, UnknownNameError
 
-PROXIES = ("ensemble", "mlp")
+PROXIES = ("ensemble", "mlp", "mc-dropout", "com")
 
 
 def make_proxy(proxy: Any, space, seed: int = 0, **options):
@@ -21,8 +21,20 @@ def make_proxy(proxy: Any, space, seed: int = 0, **options):
     train = TrainConfig(**{k: v for k, v in options.items() if k in train_keys}, seed=seed) if "seed" not in options \
         else TrainConfig(**{k: v for k, v in options.items() if k in train_keys})
     net = {k: v for k, v in options.items() if k not in train_keys}
+    if getattr(space, "kind", "") == "molecule" and proxy in ("ensemble", "mlp"):
+        from seqmbo.proxies.molecule_models import make_molecule_proxy  # fingerprint MLPs or GNNs on SMILES
+
+        return make_molecule_proxy(proxy, space, train, **net)
     if proxy == "ensemble":
         return SequenceEnsemble(space, members=int(net.pop("members", 5)), arch=net.pop("arch", "cnn"), train=train, **net)
     if proxy == "mlp":
         return SequenceEnsemble(space, members=1, arch="mlp", train=train, **net)
+    if proxy == "mc-dropout":
+        from seqmbo.proxies.mc_dropout import MCDropoutProxy
+
+        return MCDropoutProxy(space, train=train, **net)
+    if proxy == "com":
+        from seqmbo.proxies.coms import make_com
+
+        return make_com(space, train, **net)
     raise UnknownNameError(f"unknown proxy {proxy!r}; proxies: {', '.join(PROXIES)}")

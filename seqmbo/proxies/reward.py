@@ -57,3 +57,28 @@ class ProxyReward:
                 self._cache.update(zip(good, r.tolist()))
             self.calls += len(todo)
         return np.array([self._cache[d] for d in designs], dtype=np.float64)
+
+    @property
+    def differentiable(self) -> bool:
+        """Whether :meth:`soft` works (the proxy has ``forward_soft``)."""
+        return callable(getattr(self.proxy, "forward_soft", None))
+
+    def soft(self, x):
+        """The same reward, differentiable, on soft one-hot designs ``x`` ``(n, L, V)`` -> tensor ``(n,)``.
+
+        ``mean``, ``mean - kappa*std`` or ``mean + kappa*std`` of ``proxy.forward_soft(x)``.
+        Validity and support are not applied (they are not differentiable); score the final
+        hard designs with ``__call__``.
+
+        Raises:
+            InvalidInputError: the proxy has no ``forward_soft`` (e.g. a molecule proxy).
+        """
+        if not self.differentiable:
+            raise InvalidInputError(
+                f"the reward is not differentiable: proxy {type(self.proxy).__name__} has no forward_soft "
+                "(relaxed gradient methods need a sequence proxy: ensemble, mlp, mc-dropout, com)"
+            )
+        mean, std = self.proxy.forward_soft(x)
+        if self.kind == "mean" or std is None:
+            return mean
+        return mean - self.kappa * std if self.kind == "lcb" else mean + self.kappa * std

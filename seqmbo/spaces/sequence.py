@@ -126,13 +126,7 @@ class SequenceSpace:
 
     def one_hot(self, designs: Sequence[str]):
         """Float one-hot tensor ``(n, max_length, V)`` (all-zero rows at padding)."""
-        import torch
-
-        ids = torch.as_tensor(self.encode(designs))
-        out = torch.zeros(ids.shape[0], ids.shape[1], self.vocab_size)
-        mask = ids >= 0
-        out[mask] = torch.nn.functional.one_hot(ids[mask], self.vocab_size).float()
-        return out
+        return one_hot_ids(self.encode(designs), self.vocab_size)
 
     def sample(self, n: int, rng: np.random.Generator) -> list[str]:
         """``n`` designs, length uniform in range, letters uniform."""
@@ -141,6 +135,17 @@ class SequenceSpace:
         for i, L in enumerate(lengths):
             ids[i, L:] = PAD
         return self.decode(ids)
+
+
+def one_hot_ids(ids: np.ndarray, vocab_size: int):
+    """Float one-hot tensor ``(n, L, V)`` of token ids ``(n, L)``; :data:`PAD` positions are all-zero rows."""
+    import torch
+
+    ids_t = torch.as_tensor(ids)
+    out = torch.zeros(ids_t.shape[0], ids_t.shape[1], vocab_size)
+    mask = ids_t >= 0
+    out[mask] = torch.nn.functional.one_hot(ids_t[mask], vocab_size).float()
+    return out
 
 
 def dna(length: int | None = None, min_length: int = 1, max_length: int = 1000) -> SequenceSpace:

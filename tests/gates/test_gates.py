@@ -31,3 +31,15 @@ def test_bigram_support():
     assert gate(["AACG", "ACGA", "GTAC"]).tolist() == [True, False, False]
     assert 0 < gate.coverage < 1
     assert gate([]).shape == (0,)
+
+
+def test_select_diverse_mixes_diverse_picks_and_the_best_rest():
+    from seqmbo.gates import select_diverse
+
+    ranked = ["AAAA", "AAAT", "AATT", "TTTT", "TTTA", "CCCC"]
+    # two diverse picks at distance >= 3 (AAAA, TTTT), then the best of the rest (AAAT), in rank order
+    assert select_diverse(ranked, 3, 3, diverse=2) == ["AAAA", "AAAT", "TTTT"]
+    # all diverse: AAAA, TTTT, CCCC
+    assert select_diverse(ranked, 3, 3) == ["AAAA", "TTTT", "CCCC"]
+    # too few diverse designs: filled with the best remaining
+    assert select_diverse(["AAAA", "AAAT"], 2, 3) == ["AAAA", "AAAT"]

@@ -2,7 +2,9 @@
 
 Space: DNA of length 6. Reward: the number of A's (optimum AAAAAA, reward 6). The offline data
 holds designs with at most 2 A's, so the optimum lies well outside the data. The baselines
-(random, dataset-top) are checked for what they promise instead.
+(random, dataset-top) are checked for what they promise instead. Guided generators get the
+reward as an object that is also differentiable on soft one-hot designs (``.soft``), as a
+:class:`~seqmbo.proxies.ProxyReward` is; relaxed generators (``gradient``) need that.
 """
 
 import numpy as np
@@ -19,6 +21,18 @@ def count_a(designs):
     return np.array([d.count("A") for d in designs], dtype=float)
 
 
+class CountA:
+    """The number of A's, on strings and (``soft``) on soft one-hot tensors ``(n, L, V)``; a linear "proxy"."""
+
+    differentiable = True
+
+    def __call__(self, designs):
+        return count_a(designs)
+
+    def soft(self, x):
+        return x[..., SPACE.alphabet.index("A")].sum(-1)
+
+
 def offline() -> Dataset:
     rng = np.random.default_rng(0)
     designs = [d for d in dict.fromkeys(SPACE.sample(3000, rng)) if d.count("A") <= 2][:500]
@@ -27,13 +41,15 @@ def offline() -> Dataset:
 
 GUIDED = {
     "evolution": dict(generations=15, population=64, offspring=128, seed_top=64),
+    "gradient": dict(steps=60, seed_top=64),
+    "gflownet": dict(steps=300, hidden_dim=64, batch_size=64, min_samples=512),
 }
 
 
 @pytest.mark.parametrize("name", sorted(GUIDED))
 def test_guided_generator_finds_the_optimum(name):
     gen = make_generator(name, **GUIDED[name])
-    out = gen.propose(count_a, 16, offline(), np.random.default_rng(0))
+    out = gen.propose(CountA(), 16, offline(), np.random.default_rng(0))
     assert len(out) >= 16 and len(set(out)) == len(out)
     assert SPACE.is_valid(out).all()
     assert max(count_a(out)) == 6
@@ -42,9 +58,16 @@ def test_guided_generator_finds_the_optimum(name):
 
 @pytest.mark.parametrize("name", sorted(GUIDED))
 def test_guided_generator_is_reproducible(name):
-    a = make_generator(name, **GUIDED[name]).propose(count_a, 8, offline(), np.random.default_rng(3))
-    b = make_generator(name, **GUIDED[name]).propose(count_a, 8, offline(), np.random.default_rng(3))
+    a = make_generator(name, **GUIDED[name]).propose(CountA(), 8, offline(), np.random.default_rng(3))
+    b = make_generator(name, **GUIDED[name]).propose(CountA(), 8, offline(), np.random.default_rng(3))
     assert a == b
+
+
+def test_gradient_needs_a_differentiable_reward():
+    from seqmbo.errors import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match="needs a differentiable reward"):
+        make_generator("gradient", steps=3).propose(count_a, 8, offline(), np.random.default_rng(0))
 
 
 def test_random_is_uniform_and_distinct():

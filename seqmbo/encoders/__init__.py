@@ -1,0 +1,1 @@
+"""Encoders: designs as model inputs (token ids, one-hot, molecular graphs)."""

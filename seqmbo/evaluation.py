@@ -1,0 +1,155 @@
+"""Judging a generated library: validity, uniqueness, novelty, diversity, MOSES metrics and oracle scores.
+
+``seqmbo evaluate`` and :func:`seqmbo.evaluate` land here. A library may be molecules (SMILES)
+or sequences (DNA/protein); for sequences an oracle is a built-in task's oracle (e.g. ``tfbind8``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from seqmbo.errors import InvalidInputError, UnknownNameError
+
+
+def evaluate(library: str | Path | Sequence[str], reference: str | Path | Sequence[str] | None = None,
+             oracle: str | Sequence[str] | None = None, kind: str | None = None,
+             out: str | Path | None = None, n_jobs: int = 1) -> dict[str, Any]:
+    """Metrics of a library (and, with ``out``, ``metrics.json``, ``scores.csv`` and a report).
+
+    Args:
+        library: designs, or a file (CSV with a ``smiles``/``sequence`` column, .smi, SDF, FASTA, text).
+        reference: designs or a file to compare against (novelty, SNN, Frag, Scaf, property distances).
+        oracle: one or several oracle names (molecules: ``qed``, ``osimertinib_mpo``, ...;
+            sequences: a built-in task name).
+        kind: ``molecule``, ``dna`` or ``protein`` (guessed when omitted).
+        out: an evaluation directory to write.
+        n_jobs: worker processes for the molecule metrics.
+
+    Returns:
+        The metrics (flat dict): ``n, validity, uniqueness, novelty, diversity``; for molecules also
+        ``intdiv1, intdiv2, snn, frag, scaf, filters`` (None where they cannot be computed) and
+        ``w1_logp, w1_sa, w1_qed, w1_mw``; ``oracle_<name>_mean`` / ``_max`` per oracle.
+    """
+    from seqmbo.data.libraries import guess_kind, read_library
+
+    lib = read_library(library, kind=kind) if isinstance(library, (str, Path)) else None
+    designs = lib.designs if lib else [str(d) for d in library]  # type: ignore[union-attr]
+    if not designs:
+        raise InvalidInputError("the library is empty")
+    kind = kind or (lib.kind if lib else guess_kind(designs, "", "library"))
+    if kind not in ("molecule", "dna", "protein"):
+        raise InvalidInputError(f"unknown kind {kind!r}; use molecule, dna or protein")
+    ref = None
+    if reference is not None:
+        ref = read_library(reference, kind=kind).designs if isinstance(reference, (str, Path)) else list(reference)
+    names = [oracle] if isinstance(oracle, str) else list(oracle or [])
+    if kind == "molecule":
+        metrics, table = _evaluate_molecules(designs, ref, names, n_jobs)
+    else:
+        metrics, table = _evaluate_sequences(designs, ref, names, kind)
+    metrics = {k: _plain(v) for k, v in metrics.items()}
+    if out is not None:
+        write_evaluation(out, metrics, table, kind, ref, names)
+    return metrics
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, (np.floating, float)):
+        return None if not np.isfinite(v) else float(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    return v
+
+
+def _oracle_summary(metrics: dict, name: str, scores: np.ndarray) -> None:
+    ok = np.isfinite(scores)
+    metrics[f"oracle_{name}_mean"] = float(scores[ok].mean()) if ok.any() else None
+    metrics[f"oracle_{name}_max"] = float(scores[ok].max()) if ok.any() else None
+
+
+def _evaluate_molecules(designs: list[str], ref, names: list[str], n_jobs: int):
+    import pandas as pd
+
+    from seqmbo.metrics.mol_chem import canonical_smiles
+    from seqmbo.metrics.molecules import library_metrics
+    from seqmbo.oracles.molecules import get_molecule_oracle
+
+    from rdkit import rdBase
+
+    oracles = {name: get_molecule_oracle(name) for name in names}  # unknown names fail before the work
+    _quiet = rdBase.BlockLogs()  # noqa: F841 (invalid SMILES are counted, not printed)
+    metrics: dict[str, Any] = dict(library_metrics(designs, reference=ref, train=ref, n_jobs=n_jobs))
+    canon = [canonical_smiles(d) for d in designs]
+    table = pd.DataFrame({"design": designs, "valid": [c is not None for c in canon], "canonical": canon})
+    for name, o in oracles.items():
+        scores = np.full(len(designs), np.nan)
+        idx = [i for i, c in enumerate(canon) if c is not None]
+        if idx:
+            scores[idx] = o([canon[i] for i in idx])
+        table[name] = scores
+        _oracle_summary(metrics, name, scores)
+    return metrics, table
+
+
+def _evaluate_sequences(designs: list[str], ref, names: list[str], kind: str):
+    import pandas as pd
+
+    from seqmbo.metrics.distance import mean_pairwise_distance, nearest_distance
+    from seqmbo.spaces import dna, protein
+
+    lengths = [len(d) for d in designs]
+    space = (dna if kind == "dna" else protein)(min_length=max(1, min(lengths)), max_length=max(lengths))
+    valid = space.is_valid(designs)
+    good = [d for d, v in zip(designs, valid) if v]
+    metrics: dict[str, Any] = {"n": len(designs), "n_valid": len(good), "validity": float(valid.mean()),
+                               "uniqueness": len(set(good)) / len(good) if good else None,
+                               "diversity": mean_pairwise_distance(sorted(set(good))) if good else None}
+    if ref is not None and good:
+        refset = set(ref)
+        uniq = sorted(set(good))
+        metrics["novelty"] = float(np.mean([d not in refset for d in uniq]))
+        metrics["novelty_distance"] = float(nearest_distance(uniq, ref).mean())
+    else:
+        metrics["novelty"] = None
+    for key in ("intdiv1", "intdiv2", "snn", "frag", "scaf", "filters"):
+        metrics[key] = None  # molecule-only metrics
+    table = pd.DataFrame({"design": designs, "valid": valid, "canonical": [d if v else "" for d, v in zip(designs, valid)]})
+    for name in names:
+        o = _sequence_oracle(name)
+        scores = np.full(len(designs), np.nan)
+        if good:
+            scores[valid] = o(good)
+        table[name] = scores
+        _oracle_summary(metrics, name, scores)
+    return metrics, table
+
+
+def _sequence_oracle(name: str):
+    from seqmbo.tasks import builtin_names, load_task
+
+    try:
+        return load_task(name).oracle
+    except UnknownNameError:
+        raise UnknownNameError(
+            f"unknown sequence oracle {name!r}; for sequences an oracle is a built-in task: {', '.join(builtin_names())}"
+        ) from None
+
+
+def write_evaluation(out: str | Path, metrics: dict, table, kind: str, ref, names: list[str]) -> Path:
+    """Write ``metrics.json``, ``scores.csv`` and ``report.png`` (+ ``best.png`` for molecules) atomically."""
+    from seqmbo.io import write_outputs
+    from seqmbo.report import evaluation_report, molecule_grid
+
+    writers = {
+        "metrics.json": lambda p: p.write_text(json.dumps(metrics, indent=2) + "\n"),
+        "scores.csv": lambda p: table.to_csv(p, index=False),
+        "report.png": lambda p: evaluation_report(p, metrics, table, kind, ref, names),
+    }
+    if kind == "molecule" and table["valid"].any():
+        writers["best.png"] = lambda p: molecule_grid(p, table, names)
+    return write_outputs(out, writers)

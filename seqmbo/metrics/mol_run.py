@@ -1,0 +1,77 @@
+"""Library metrics of a molecule design run: diversity and novelty of the candidates.
+
+Conventions are MOSES's (see :mod:`seqmbo.metrics.molecules`): Morgan radius-2, 1024-bit
+fingerprints and Tanimoto similarity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+FP_RADIUS = 2
+FP_BITS = 1024
+
+
+def _fingerprints(smiles: Sequence[str]) -> list:
+    from rdkit import Chem, rdBase
+    from rdkit.Chem import rdFingerprintGenerator
+
+    gen = rdFingerprintGenerator.GetMorganGenerator(radius=FP_RADIUS, fpSize=FP_BITS)
+    out = []
+    with rdBase.BlockLogs():
+        for s in smiles:
+            mol = Chem.MolFromSmiles(s) if isinstance(s, str) else None
+            if mol is not None and mol.GetNumAtoms():
+                out.append(gen.GetFingerprint(mol))
+    return out
+
+
+def nearest_tanimoto_distance(candidates: Sequence[str], reference: Sequence[str]) -> np.ndarray:
+    """``1 - max_j Tanimoto(c, r_j)`` for each valid candidate ``c`` ``(n_valid,)``."""
+    from rdkit import DataStructs
+
+    ref = _fingerprints(reference)
+    cand = _fingerprints(candidates)
+    if not ref or not cand:
+        return np.zeros(0)
+    return np.array([1.0 - max(DataStructs.BulkTanimotoSimilarity(fp, ref)) for fp in cand], dtype=np.float64)
+
+
+def molecule_diversity_novelty(candidates: Sequence[str], offline: Sequence[str]) -> dict[str, float]:
+    """Diversity and novelty of molecule candidates against the offline set.
+
+    Keys: ``diversity`` and ``intdiv1`` (MOSES IntDiv1 of the valid candidates), ``intdiv2``,
+    ``novelty`` (MOSES novelty: fraction of the distinct valid canonical candidates not in the
+    offline set) and ``novelty_tanimoto`` (mean Tanimoto distance of a valid candidate to its
+    nearest offline molecule); ``nan`` where there is no valid candidate.
+    """
+    from seqmbo.metrics.molecules import library_metrics
+
+    nan = float("nan")
+    offline = list(offline)
+    lib = library_metrics(list(candidates), train=set(offline)) if len(candidates) else {}
+    near = nearest_tanimoto_distance(candidates, offline)
+
+    def num(key: str) -> float:
+        v = lib.get(key)
+        return nan if v is None else float(v)
+
+    return {
+        "diversity": num("intdiv1"),
+        "intdiv1": num("intdiv1"),
+        "intdiv2": num("intdiv2"),
+        "novelty": num("novelty"),
+        "novelty_tanimoto": float(near.mean()) if near.size else nan,
+    }
+
+
+def oracle_top_metrics(oracle: np.ndarray) -> dict[str, float]:
+    """``oracle_top1`` and ``oracle_top10_mean``: the best and the mean of the 10 best raw oracle
+    scores of the valid candidates (``nan`` without any)."""
+    y = np.sort(np.asarray(oracle, dtype=np.float64)[np.isfinite(oracle)])[::-1]
+    return {
+        "oracle_top1": float(y[0]) if y.size else float("nan"),
+        "oracle_top10_mean": float(y[:10].mean()) if y.size else float("nan"),
+    }

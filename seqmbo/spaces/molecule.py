@@ -1,0 +1,468 @@
+"""The molecule design space: SMILES outside, SELFIES tokens inside.
+
+Designs are RDKit canonical SMILES at every public boundary. Token-level generators (evolution,
+the GFlowNet, random sampling) see a molecule as a sequence of SELFIES tokens (Krenn et al.
+2020, "Self-referencing embedded strings (SELFIES)", Mach. Learn.: Sci. Technol. 1:045024),
+through the same token interface as :class:`~seqmbo.spaces.sequence.SequenceSpace`:
+``vocab_size``, ``min_length``, ``max_length``, ``is_fixed_length``, ``encode`` (SMILES ->
+``(n, max_length)`` ids padded with :data:`PAD`) and ``decode`` (ids -> canonical SMILES).
+Every token sequence decodes to a valid molecule (SELFIES' promise); the only exception is a
+sequence without an atom token, which decodes to the empty string (invalid: no atoms). Decoded
+molecules are closed-shell: an atom token with an explicit hydrogen count (``[C@@H1]``,
+``[NH1]``) that gets fewer bonds than it can take is filled with hydrogens rather than left a
+radical. ``decode(encode(x)) == canonical(x)`` for every molecule SELFIES can write, radicals aside.
+
+>>> space = MoleculeSpace.from_smiles(["CCO", "c1ccccc1O"])           # doctest: +SKIP
+>>> space.decode(space.encode(["OCC"]))                              # doctest: +SKIP
+['CCO']
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from seqmbo.errors import InvalidInputError
+from seqmbo.spaces.sequence import PAD
+
+log = logging.getLogger(__name__)
+
+STANDARDIZE_OPTIONS = ("largest_fragment", "neutralize")
+ORGANIC_ELEMENTS = frozenset({"H", "B", "C", "N", "O", "F", "Si", "P", "S", "Cl", "Se", "Br", "I"})
+_TOKEN_ELEMENT = re.compile(r"^\[[=#/\\]?([A-Z][a-z]?)")
+_CACHE_LIMIT = 200_000  # entries of each memo (encode, decode, validity)
+
+
+@dataclass(eq=False)
+class MoleculeSpace:
+    """Molecules as canonical SMILES, tokenised as SELFIES over a fixed vocabulary.
+
+    Build it from data with :meth:`from_smiles` (vocabulary and length range from the data).
+
+    Args:
+        alphabet: the SELFIES tokens, each once; token id ``i`` is ``alphabet[i]``.
+        min_length: fewest tokens of a design (1).
+        max_length: most tokens a design has in ``encode``'s arrays (longer ones are cut).
+        standardize: steps applied by :meth:`canonical` before canonicalisation:
+            ``largest_fragment`` (keep the largest covalent fragment, drop salts/solvents) and
+            ``neutralize`` (RDKit's ``Uncharger``).
+        max_heavy_atoms: if set, molecules with more heavy atoms are invalid.
+        max_selfies_length: if set, molecules whose SELFIES has more tokens are invalid.
+        length_weights: relative frequency of each SELFIES length ``0..max_length`` (from the
+            data); :meth:`sample` draws lengths from it (uniform in range when ``None``).
+        name: a short name used in messages.
+    """
+
+    alphabet: tuple[str, ...]
+    min_length: int = 1
+    max_length: int = 72
+    standardize: tuple[str, ...] = ()
+    max_heavy_atoms: int | None = None
+    max_selfies_length: int | None = None
+    length_weights: tuple[float, ...] | None = None
+    name: str = "molecule"
+    _index: dict[str, int] = field(default_factory=dict, init=False, repr=False)
+    _enc: dict[str, tuple[int, ...] | None] = field(default_factory=dict, init=False, repr=False)
+    _dec: dict[bytes, str] = field(default_factory=dict, init=False, repr=False)
+    _canon: dict[str, str | None] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.alphabet = tuple(self.alphabet)
+        self.standardize = tuple(self.standardize)
+        if not self.alphabet or len(set(self.alphabet)) != len(self.alphabet):
+            raise InvalidInputError("a molecule space needs a non-empty SELFIES vocabulary of distinct tokens")
+        if not 1 <= self.min_length <= self.max_length:
+            raise InvalidInputError(
+                f"length range must satisfy 1 <= min_length <= max_length, got {self.min_length}..{self.max_length}"
+            )
+        bad = [s for s in self.standardize if s not in STANDARDIZE_OPTIONS]
+        if bad:
+            raise InvalidInputError(f"unknown standardization step(s) {bad}; use {list(STANDARDIZE_OPTIONS)}")
+        if self.length_weights is not None:
+            w = np.asarray(self.length_weights, dtype=np.float64)
+            if w.shape != (self.max_length + 1,) or (w < 0).any() or w[self.min_length:].sum() <= 0:
+                raise InvalidInputError(f"length_weights must be {self.max_length + 1} non-negative weights")
+            self.length_weights = tuple(float(x) for x in w)
+        self._index = {tok: i for i, tok in enumerate(self.alphabet)}
+
+    def __getstate__(self) -> dict:
+        """Pickle without the memos and RDKit standardizers (rebuilt on demand)."""
+        state = self.__dict__.copy()
+        state.pop("_steps", None)
+        state.update(_enc={}, _dec={}, _canon={})
+        return state
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_smiles(cls, smiles: Sequence[str], *, standardize: Sequence[str] = (),
+                    max_heavy_atoms: int | None = None, max_selfies_length: int | None = None,
+                    robust_alphabet: bool = True, skip_invalid: bool = False,
+                    name: str = "molecule") -> "MoleculeSpace":
+        """A space whose vocabulary and lengths come from a dataset.
+
+        The vocabulary is every SELFIES token of the (standardized, canonical) data, plus, with
+        ``robust_alphabet``, selfies' semantic-robust alphabet restricted to the neutral atoms of
+        the elements present (and the branch and ring tokens; see :func:`robust_tokens`). ``max_length`` is ``max_selfies_length`` if given, else
+        the longest SELFIES of the data plus a margin of 10% (at least 2 tokens), so that
+        insertions can lengthen the longest molecules a little.
+
+        Args:
+            smiles: the dataset's SMILES.
+            standardize: standardization steps (see the class).
+            max_heavy_atoms: validity limit on heavy atoms.
+            max_selfies_length: validity limit on SELFIES tokens (and the space's ``max_length``).
+            robust_alphabet: add selfies' semantic-robust tokens of the elements present.
+            skip_invalid: skip (and log) molecules that are invalid or cannot be written as
+                SELFIES, instead of raising.
+            name: the space's name.
+
+        Raises:
+            InvalidInputError: a molecule is invalid (naming the row and why), unless ``skip_invalid``.
+        """
+        probe = cls(("[C]",), 1, max_selfies_length or 10_000, tuple(standardize), max_heavy_atoms,
+                    max_selfies_length, None, name)
+        prepared = probe.prepare(smiles)
+        if prepared.dropped and not skip_invalid:
+            i, why = prepared.dropped[0]
+            raise InvalidInputError(f"molecule {i + 1} ({_short(smiles[i])}) {why}")
+        if prepared.dropped:
+            log.info("skipped %d of %d molecules (%s)", len(prepared.dropped), len(smiles), prepared.summary())
+        if not prepared.tokens:
+            raise InvalidInputError("no valid molecule to build a molecule space from")
+        return cls.from_tokens(prepared.tokens, standardize=standardize, max_heavy_atoms=max_heavy_atoms,
+                               max_selfies_length=max_selfies_length, robust_alphabet=robust_alphabet, name=name)
+
+    @classmethod
+    def from_tokens(cls, tokens: Iterable[Sequence[str]], *, standardize: Sequence[str] = (),
+                    max_heavy_atoms: int | None = None, max_selfies_length: int | None = None,
+                    robust_alphabet: bool = True, name: str = "molecule") -> "MoleculeSpace":
+        """A space from the SELFIES token lists of a dataset (see :meth:`from_smiles`)."""
+        counts: Counter[str] = Counter()
+        lengths: Counter[int] = Counter()
+        for toks in tokens:
+            counts.update(toks)
+            lengths[len(toks)] += 1
+        if not lengths:
+            raise InvalidInputError("no molecules to build a molecule space from")
+        vocab = set(counts)
+        if robust_alphabet:
+            vocab |= robust_tokens({e for e in map(token_element, counts) if e})
+        longest = max(lengths)
+        if max_selfies_length is not None:
+            max_length = int(max_selfies_length)
+        else:
+            max_length = longest + max(2, math.ceil(0.1 * longest))
+        weights = np.zeros(max_length + 1)
+        for L, c in lengths.items():
+            weights[min(L, max_length)] += c
+        return cls(tuple(sorted(vocab)), 1, max_length, tuple(standardize), max_heavy_atoms,
+                   max_selfies_length, tuple(weights.tolist()), name)
+
+    # ------------------------------------------------------------------ descriptors
+    @property
+    def kind(self) -> str:
+        return "molecule"
+
+    @property
+    def is_fixed_length(self) -> bool:
+        return False
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.alphabet)
+
+    def describe(self) -> str:
+        """E.g. ``"SMILES (SELFIES 1-76 x 98 tokens)"``."""
+        return f"SMILES (SELFIES {self.min_length}-{self.max_length} x {self.vocab_size} tokens)"
+
+    # ------------------------------------------------------------------ chemistry
+    def _mol(self, smiles: str, close_shells: bool = False):
+        """The standardized RDKit molecule of ``smiles`` or ``None``.
+
+        With ``close_shells``, radical electrons are replaced by hydrogens first (see :meth:`decode`).
+        """
+        from rdkit import Chem, rdBase
+
+        with rdBase.BlockLogs():
+            mol = Chem.MolFromSmiles(smiles)
+            if mol is not None and close_shells:
+                mol = _close_shells(mol)
+            if mol is None or not self.standardize:
+                return mol
+            try:
+                for step in self._standardizers():
+                    mol = step(mol)
+                Chem.SanitizeMol(mol)
+            except (RuntimeError, ValueError):
+                return None
+            return mol
+
+    def _standardizers(self) -> list:
+        """The standardization steps as callables mol -> mol (built once; they are costly to make)."""
+        steps = self.__dict__.get("_steps")
+        if steps is None:
+            from rdkit.Chem.MolStandardize import rdMolStandardize
+
+            made = {"largest_fragment": lambda: rdMolStandardize.LargestFragmentChooser().choose,
+                    "neutralize": lambda: rdMolStandardize.Uncharger().uncharge}
+            steps = self.__dict__["_steps"] = [made[name]() for name in self.standardize]
+        return steps
+
+    def canonical(self, smiles: str) -> str | None:
+        """The RDKit canonical SMILES (after the space's standardization), or ``None`` if invalid."""
+        if not isinstance(smiles, str):
+            return None
+        hit = self._canon.get(smiles, False)
+        if hit is not False:
+            return hit  # type: ignore[return-value]
+        from rdkit import Chem
+
+        mol = self._mol(smiles)
+        out = Chem.MolToSmiles(mol) if mol is not None else None
+        _remember(self._canon, smiles, out)
+        return out
+
+    def selfies_tokens(self, smiles: str) -> list[str] | None:
+        """The SELFIES tokens of the canonical form of ``smiles`` (``None`` if it cannot be written)."""
+        import selfies as sf
+
+        canon = self.canonical(smiles)
+        if canon is None or canon == "":
+            return None
+        try:
+            text = sf.encoder(canon)
+        except Exception:  # selfies raises EncoderError (and rarely others) for unsupported molecules
+            return None
+        return None if text is None else list(sf.split_selfies(text))
+
+    # ------------------------------------------------------------------ validity
+    def problem(self, design: str, remember: bool = False) -> str | None:
+        """Why ``design`` is not a valid molecule of the space, or ``None`` if it is.
+
+        With ``remember``, the canonical form found on the way is memoised for :meth:`canonical`.
+        """
+        if not isinstance(design, str):
+            return f"is not a string ({type(design).__name__})"
+        mol = self._mol(design)
+        if remember:
+            from rdkit import Chem
+
+            _remember(self._canon, design, Chem.MolToSmiles(mol) if mol is not None else None)
+        if mol is None:
+            return "is not a valid SMILES (RDKit cannot parse or sanitize it)"
+        if mol.GetNumAtoms() == 0:
+            return "is an empty molecule (no atoms)"
+        heavy = mol.GetNumHeavyAtoms()
+        if self.max_heavy_atoms is not None and heavy > self.max_heavy_atoms:
+            return f"has {heavy} heavy atoms, more than the limit of {self.max_heavy_atoms}"
+        if self.max_selfies_length is not None:
+            toks = self.selfies_tokens(design)
+            if toks is None:
+                return "cannot be written as SELFIES"
+            if len(toks) > self.max_selfies_length:
+                return f"has {len(toks)} SELFIES tokens, more than the limit of {self.max_selfies_length}"
+        return None
+
+    def is_valid(self, designs: Sequence[str]) -> np.ndarray:
+        """Boolean mask ``(n,)``: which designs are valid molecules of the space."""
+        if isinstance(designs, str):
+            raise TypeError("pass a sequence of SMILES strings, not one string")
+        return np.array([self._quick_valid(d) for d in designs], dtype=bool)
+
+    def _quick_valid(self, design: str) -> bool:
+        if self.max_heavy_atoms is None and self.max_selfies_length is None:
+            canon = self.canonical(design) if isinstance(design, str) else None
+            return bool(canon)  # None (unparsable) and "" (no atoms) are invalid
+        return self.problem(design) is None
+
+    def validate(self, designs: Sequence[str], where: str = "designs") -> None:
+        """Raise :class:`InvalidInputError` naming the first bad design (1-based) and why."""
+        for i, d in enumerate(designs):
+            why = self.problem(d)
+            if why is not None:
+                raise InvalidInputError(f"{where}: design {i + 1} ({_short(d)}) {why}")
+
+    def prepare(self, smiles: Sequence[str]) -> "Prepared":
+        """Canonical forms and SELFIES tokens of a dataset, and which rows are dropped and why.
+
+        A row is dropped when it is invalid (:meth:`problem`), cannot be written as SELFIES, or
+        has more SELFIES tokens than ``max_selfies_length``.
+        """
+        out = Prepared([], [], [], [])
+        for i, s in enumerate(smiles):
+            why = self.problem(s, remember=True)
+            toks = None
+            if why is None:
+                toks = self.selfies_tokens(s)
+                if toks is None:
+                    why = "cannot be written as SELFIES"
+            if why is not None:
+                out.dropped.append((i, why))
+                continue
+            out.index.append(i)
+            out.smiles.append(self.canonical(s))  # type: ignore[arg-type]
+            out.tokens.append(toks)  # type: ignore[arg-type]
+        return out
+
+    # ------------------------------------------------------------------ tensors
+    def encode(self, designs: Sequence[str]) -> np.ndarray:
+        """Token ids ``(n, max_length)`` int64 of the canonical SELFIES, padded with :data:`PAD`.
+
+        A design that is invalid or cannot be written as SELFIES gives an all-``PAD`` row; a token
+        outside the vocabulary ends the row there (like an unknown letter in a sequence space);
+        designs longer than ``max_length`` are cut.
+        """
+        out = np.full((len(designs), self.max_length), PAD, dtype=np.int64)
+        for r, d in enumerate(designs):
+            ids = self._enc.get(d, False) if isinstance(d, str) else None
+            if ids is False:
+                toks = self.selfies_tokens(d)
+                ids = None if toks is None else tuple(self._index.get(t, PAD) for t in toks)
+                _remember(self._enc, d, ids)
+            if ids:
+                row = ids[: self.max_length]
+                out[r, : len(row)] = row
+        return out
+
+    def decode(self, tokens: np.ndarray) -> list[str]:
+        """Inverse of :meth:`encode`: ``(n, L)`` ids (a negative id ends a design) -> canonical SMILES.
+
+        Every id sequence with at least one atom token decodes to a valid molecule; one without
+        decodes to ``""`` (invalid).
+        """
+        import selfies as sf
+
+        tokens = np.asarray(tokens, dtype=np.int64)
+        if tokens.ndim != 2:
+            raise InvalidInputError(f"decode needs token ids of shape (n, L), got {tokens.shape}")
+        if tokens.size and tokens.max() >= self.vocab_size:
+            raise InvalidInputError(f"token id {int(tokens.max())} is outside the vocabulary of {self.vocab_size}")
+        out = []
+        for row in tokens:
+            stop = np.flatnonzero(row < 0)
+            row = row[: stop[0]] if stop.size else row
+            key = row.tobytes()
+            smi = self._dec.get(key)
+            if smi is None:
+                raw = sf.decoder("".join(self.alphabet[i] for i in row))
+                smi = (self._decoded_canonical(raw) if raw else None) or raw or ""
+                _remember(self._dec, key, smi)
+            out.append(smi)
+        return out
+
+    def _decoded_canonical(self, raw: str) -> str | None:
+        """Canonical SMILES of a decoder output, radicals closed with hydrogens."""
+        from rdkit import Chem
+
+        mol = self._mol(raw, close_shells=True)
+        return Chem.MolToSmiles(mol) if mol is not None else None
+
+    def one_hot(self, designs: Sequence[str]):
+        """Float one-hot tensor ``(n, max_length, V)`` of the SELFIES tokens (zero rows at padding)."""
+        from seqmbo.spaces.sequence import one_hot_ids
+
+        return one_hot_ids(self.encode(designs), self.vocab_size)
+
+    def sample(self, n: int, rng: np.random.Generator) -> list[str]:
+        """``n`` random molecules: uniform SELFIES tokens, lengths from ``length_weights`` (else uniform).
+
+        Token sequences without an atom (which decode to nothing) are redrawn.
+        """
+        lo, hi = self.min_length, self.max_length
+        if self.length_weights is not None:
+            w = np.asarray(self.length_weights[lo:], dtype=np.float64)
+            lengths = lo + rng.choice(len(w), size=n, p=w / w.sum())
+        else:
+            lengths = rng.integers(lo, hi + 1, size=n)
+        ids = rng.integers(0, self.vocab_size, size=(n, hi))
+        ids[np.arange(hi)[None, :] >= lengths[:, None]] = PAD
+        out = self.decode(ids)
+        for _ in range(100):
+            empty = [i for i, s in enumerate(out) if not s]
+            if not empty:
+                break
+            redo = rng.integers(0, self.vocab_size, size=(len(empty), hi))
+            redo[np.arange(hi)[None, :] >= lengths[empty][:, None]] = PAD
+            for i, s in zip(empty, self.decode(redo)):
+                out[i] = s
+        return out
+
+
+def _close_shells(mol):
+    """``mol`` with every radical electron replaced by an implicit hydrogen (``None`` if RDKit refuses).
+
+    SELFIES atom tokens with an explicit hydrogen count (``[C@@H1]``, ``[NH1]``, ``[NH3+1]``)
+    keep that count when the decoder gives them fewer bonds than they can take, which RDKit reads
+    as radicals (``[CH]``); decoded molecules are closed-shell instead.
+    """
+    from rdkit import Chem
+
+    if not any(a.GetNumRadicalElectrons() for a in mol.GetAtoms()):
+        return mol
+    for atom in mol.GetAtoms():
+        if atom.GetNumRadicalElectrons():
+            atom.SetNumRadicalElectrons(0)
+            atom.SetNoImplicit(False)
+    try:
+        Chem.SanitizeMol(mol)
+    except (RuntimeError, ValueError):
+        return None
+    return mol
+
+
+@dataclass
+class Prepared:
+    """A dataset through :meth:`MoleculeSpace.prepare`: kept rows (their input index, canonical
+    SMILES, SELFIES tokens) and dropped rows (input index, reason)."""
+
+    index: list[int]
+    smiles: list[str]
+    tokens: list[list[str]]
+    dropped: list[tuple[int, str]]
+
+    def summary(self) -> str:
+        """The drop reasons with their counts, most common first."""
+        counts = Counter(re.sub(r"\d+", "N", why.split(",")[0]) for _, why in self.dropped)
+        return "; ".join(f"{c} {why}" for why, c in counts.most_common())
+
+
+def token_element(token: str) -> str | None:
+    """The element symbol of an atom token (``"[=N+1]"`` -> ``"N"``); ``None`` for branch/ring tokens."""
+    if "Branch" in token or "Ring" in token:
+        return None
+    m = _TOKEN_ELEMENT.match(token)
+    return m.group(1) if m else None
+
+
+def robust_tokens(elements: set[str]) -> set[str]:
+    """selfies' semantic-robust alphabet restricted to the neutral atoms of ``elements``, with all
+    branch and ring tokens.
+
+    Charged robust tokens are left out (they enter the vocabulary only when the data has them):
+    selfies' constraints for charged P, S and B allow valences RDKit rejects.
+    """
+    import selfies as sf
+
+    out = set()
+    for tok in sf.get_semantic_robust_alphabet():
+        el = token_element(tok)
+        if el is None or (el in elements and el != "H" and "+" not in tok and "-" not in tok):
+            out.add(tok)
+    return out
+
+
+def _remember(memo: dict, key, value) -> None:
+    if len(memo) >= _CACHE_LIMIT:
+        memo.clear()
+    memo[key] = value
+
+
+def _short(design: object, width: int = 40) -> str:
+    s = repr(design)
+    return s if len(s) <= width else s[: width - 3] + "..."

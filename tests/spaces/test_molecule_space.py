@@ -1,0 +1,124 @@
+"""MoleculeSpace: SMILES outside, SELFIES tokens inside; the token interface of SequenceSpace."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from seqmbo.errors import InvalidInputError
+from seqmbo.spaces import PAD, MoleculeSpace
+
+LIBRARY = [
+    "CCO", "c1ccccc1O", "CC(=O)Nc1ccc(O)cc1", "CN1CCC[C@H]1c1cccnc1", "O=C(O)c1ccccc1OC(C)=O",
+    "CC(C)Cc1ccc(C(C)C(=O)O)cc1", "Clc1ccc(Br)cc1F", "C#N", "CS(=O)(=O)N", "C[N+](C)(C)C",
+    "OC[C@H]1OC(O)[C@H](O)[C@@H](O)[C@@H]1O", "c1ccc2[nH]ccc2c1", "CC(C)(C)OC(=O)N1CCCC1", "ICCP(=O)(O)O",
+]
+
+
+@pytest.fixture(scope="module")
+def space():
+    return MoleculeSpace.from_smiles(LIBRARY)
+
+
+def test_token_interface(space):
+    assert space.kind == "molecule" and not space.is_fixed_length
+    assert space.vocab_size == len(space.alphabet) == len(set(space.alphabet))
+    assert list(space.alphabet) == sorted(space.alphabet)
+    assert "[Branch1]" in space.alphabet and "[Ring1]" in space.alphabet and "[Cl]" in space.alphabet
+    assert "[Na]" not in space.alphabet  # only elements present in the data
+    assert space.min_length == 1 and space.max_length >= 20
+    ids = space.encode(LIBRARY + ["not a smiles"])
+    assert ids.shape == (len(LIBRARY) + 1, space.max_length) and ids.dtype == np.int64
+    assert (ids[-1] == PAD).all()  # invalid design -> empty row
+    assert ((ids >= -1) & (ids < space.vocab_size)).all()
+    assert "SELFIES" in space.describe()
+
+
+def test_round_trip_is_canonical(space):
+    raw = ["OCC", "C1=CC=CC=C1O", "OC(=O)C1=CC=CC=C1OC(C)=O", "C1CCN(C(=O)OC(C)(C)C)C1"] + LIBRARY
+    decoded = space.decode(space.encode(raw))
+    canon = [space.canonical(s) for s in raw]
+    assert decoded == canon
+    assert decoded[0] == "CCO" and decoded[1] == "Oc1ccccc1"
+    assert space.canonical("OCC") == "CCO" and space.canonical("nonsense(") is None
+
+
+def test_every_token_sequence_decodes_to_a_valid_molecule(space):
+    rng = np.random.default_rng(0)
+    ids = rng.integers(0, space.vocab_size, size=(2000, space.max_length))
+    lengths = rng.integers(1, space.max_length + 1, size=2000)
+    ids[np.arange(space.max_length)[None, :] >= lengths[:, None]] = PAD
+    decoded = space.decode(ids)
+    nonempty = [d for d in decoded if d]
+    assert len(nonempty) > 1900  # only all-branch/ring sequences decode to nothing
+    assert space.is_valid(nonempty).all()
+    assert all(space.canonical(d) == d for d in nonempty[:200])
+    from rdkit import Chem
+
+    # explicit-hydrogen tokens ([C@H1], [NH1]) with free valence are closed with H, not left as radicals
+    assert not any(a.GetNumRadicalElectrons() for d in nonempty for a in Chem.MolFromSmiles(d).GetAtoms())
+    nh = space.alphabet.index("[C@H1]")
+    assert space.decode(np.array([[nh, PAD]])) == ["C"]
+    assert space.decode(np.array([[space.alphabet.index("[Branch1]"), PAD]])) == [""]
+
+
+def test_sample(space):
+    out = space.sample(300, np.random.default_rng(1))
+    assert len(out) == 300 and space.is_valid(out).all()
+    again = space.sample(300, np.random.default_rng(1))
+    assert out == again
+
+
+def test_validity_and_problems():
+    space = MoleculeSpace.from_smiles(LIBRARY[:4], max_heavy_atoms=12, max_selfies_length=30)
+    assert space.problem("CCO") is None
+    assert "not a valid SMILES" in space.problem("C1CC")
+    assert "not a valid SMILES" in space.problem("C(C)(C)(C)(C)C")  # pentavalent carbon
+    assert "empty" in space.problem("")
+    assert "not a string" in space.problem(None)
+    assert "heavy atoms" in space.problem("CCCCCCCCCCCCCCCCCC")
+    assert space.max_length == 30
+    mask = space.is_valid(["CCO", "xyz", "", "CCCCCCCCCCCCCCCCCC"])
+    assert mask.tolist() == [True, False, False, False]
+    with pytest.raises(InvalidInputError, match=r"design 2 .*not a valid SMILES"):
+        space.validate(["CCO", "C1CC"], "candidates")
+    with pytest.raises(TypeError):
+        space.is_valid("CCO")
+
+
+def test_from_smiles_errors_and_skips():
+    with pytest.raises(InvalidInputError, match=r"molecule 2 .*not a valid SMILES"):
+        MoleculeSpace.from_smiles(["CCO", "C1CC", "CCN"])
+    space = MoleculeSpace.from_smiles(["CCO", "C1CC", "CCN"], skip_invalid=True)
+    assert space.is_valid(["CCO", "CCN"]).all()
+    with pytest.raises(InvalidInputError):
+        MoleculeSpace.from_smiles(["C1CC"], skip_invalid=True)
+    with pytest.raises(InvalidInputError, match="standardization"):
+        MoleculeSpace(("[C]",), standardize=("tautomer",))
+
+
+def test_standardization_options():
+    plain = MoleculeSpace.from_smiles(["CCO"])
+    assert plain.canonical("CCO.[Na+].[Cl-]") == "CCO.[Cl-].[Na+]"
+    frag = MoleculeSpace.from_smiles(["CCO"], standardize=["largest_fragment"])
+    assert frag.canonical("CCO.[Na+].[Cl-]") == "CCO"
+    both = MoleculeSpace.from_smiles(["CC(=O)O"], standardize=["largest_fragment", "neutralize"])
+    assert both.canonical("CC(=O)[O-].[Na+]") == "CC(=O)O"
+    assert both.canonical("C[NH3+]") == "CN"
+    assert both.decode(both.encode(["[Na+].CC(=O)[O-]"])) == ["CC(=O)O"]
+
+
+def test_importing_spaces_does_not_import_rdkit():
+    code = "import sys, seqmbo.spaces; assert 'rdkit' not in sys.modules and 'selfies' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_pickles_without_its_memos():
+    import pickle
+
+    space = MoleculeSpace.from_smiles(LIBRARY, standardize=["largest_fragment"])
+    space.decode(space.encode(LIBRARY))
+    clone = pickle.loads(pickle.dumps(space))
+    assert clone.alphabet == space.alphabet and clone.canonical("CCO.[Na+]") == "CCO"
+    assert clone.decode(clone.encode(["OCC"])) == ["CCO"]

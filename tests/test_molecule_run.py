@@ -1,0 +1,89 @@
+"""End-to-end molecule design runs on the no-download default task, nci-qed."""
+
+import json
+
+import numpy as np
+import pytest
+
+import seqmbo
+from seqmbo.generators.evolution import EvolutionGenerator
+from seqmbo.tasks import load_task
+
+SMALL = dict(
+    generator_options={"population": 48, "offspring": 96, "generations": 4, "seed_top": 48},
+    proxy_options={"members": 2, "min_steps": 60},
+    calibration=False,
+)
+MOLECULE_KEYS = ("diversity", "intdiv1", "intdiv2", "novelty", "novelty_tanimoto", "oracle_top1", "oracle_top10_mean")
+
+
+@pytest.fixture(scope="module")
+def task():
+    return load_task("nci-qed")
+
+
+@pytest.fixture(scope="module")
+def evo_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "nci"
+    return seqmbo.design("nci-qed", generator="evolution", n=16, seed=0, out=out, **SMALL)
+
+
+def test_default_task_is_the_molecule_task():
+    from seqmbo.run import DEFAULT_TASK
+
+    assert DEFAULT_TASK == "nci-qed"
+
+
+def test_evolution_run(evo_run, task):
+    run, space, offline = evo_run, task.space, set(task.dataset.designs)
+    cands = run.candidates["smiles"].tolist()
+    assert len(cands) == 16 and len(set(cands)) == 16
+    assert space.is_valid(cands).all()
+    assert all(space.canonical(c) == c for c in cands)
+    assert not offline.intersection(cands)
+    m = run.metrics
+    assert m["oracle_calls_design"] == 0 and m["validity"] == 1.0 and m["novelty"] == 1.0
+    for key in MOLECULE_KEYS:
+        assert m[key] is not None and np.isfinite(m[key]), key
+    assert m["oracle_top1"] == pytest.approx(run.candidates["oracle"].max())
+    assert m["oracle_top10_mean"] == pytest.approx(np.sort(run.candidates["oracle"])[-10:].mean())
+    assert 0 < m["diversity"] <= 1 and 0 < m["novelty_tanimoto"] <= 1
+    assert list(run.candidates.columns) == ["smiles", "proxy_mean", "proxy_std", "oracle"]
+    # candidates are ranked by the proxy (best first)
+    assert (np.diff(run.candidates["proxy_mean"].to_numpy()) <= 1e-12).all()
+
+
+def test_run_directory(evo_run):
+    import pandas as pd
+
+    out = evo_run.out
+    table = pd.read_csv(out / "candidates.csv")
+    assert table["smiles"].tolist() == evo_run.candidates["smiles"].tolist()
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["task"] == "nci-qed" and "novelty_tanimoto" in metrics
+
+
+def test_same_seed_same_candidates(evo_run):
+    again = seqmbo.design("nci-qed", generator="evolution", n=16, seed=0, **SMALL)
+    assert again.candidates["smiles"].tolist() == evo_run.candidates["smiles"].tolist()
+
+
+@pytest.mark.parametrize("generator", ["random", "dataset-top"])
+def test_baselines(generator, task):
+    run = seqmbo.design("nci-qed", generator=generator, n=12, seed=1, proxy_options={"members": 2, "min_steps": 20},
+                        calibration=False)
+    cands = run.candidates["smiles"].tolist()
+    assert len(cands) == 12 and task.space.is_valid(cands).all()
+    assert run.metrics["oracle_calls_design"] == 0
+    if generator == "dataset-top":
+        assert cands == task.dataset.top(12)[0] and run.metrics["novelty"] == 0.0
+    else:
+        assert run.metrics["novelty"] == 1.0
+
+
+def test_evolution_children_are_valid_molecules(task):
+    space = task.space
+    gen = EvolutionGenerator(offspring=400)
+    parents = space.encode(task.dataset.top(100)[0])
+    children = space.decode(gen._offspring(parents, {}, [], space, np.random.default_rng(0)))
+    assert len(children) == 400 and space.is_valid(children).all()

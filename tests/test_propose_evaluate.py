@@ -1,0 +1,117 @@
+"""`propose` on a user's own table and `evaluate` of a library: outputs and bad input."""
+
+import json
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import seqmbo
+from seqmbo.cli import main
+from seqmbo.errors import InvalidInputError, UnknownNameError
+
+FAST = dict(generator_options={"generations": 3}, proxy_options={"members": 2, "min_steps": 50})
+
+
+def nci(n=300):
+    from rdkit.Chem import RDConfig
+
+    path = os.path.join(RDConfig.RDDataDir, "NCI", "first_5K.smi")
+    return [line.split()[0] for line in open(path) if line.strip()][:n]
+
+
+def dna_table(tmp_path, rows):
+    p = tmp_path / "t.csv"
+    p.write_text("sequence,score\n" + "".join(f"{s},{y}\n" for s, y in rows))
+    return p
+
+
+def test_propose_sequences_from_a_file(tmp_path, caplog):
+    rng = np.random.default_rng(0)
+    rows = [("".join(rng.choice(list("ACGT"), 8)), float(i)) for i in range(60)]
+    rows.append(rows[0])  # a duplicate: merged and said
+    table = seqmbo.propose(str(dna_table(tmp_path, rows)), n=10, out=tmp_path / "out", **FAST)
+    assert list(table.columns) == ["sequence", "proxy_mean", "proxy_std", "novelty"]
+    assert len(table) == 10 and table["proxy_mean"].is_monotonic_decreasing
+    assert not set(table["sequence"]) & {r[0] for r in rows}
+    assert (table["novelty"] >= 1).all()
+    assert "1 duplicate rows merged" in caplog.text
+    assert pd.read_csv(tmp_path / "out" / "candidates.csv").shape == (10, 4)
+    again = seqmbo.propose(str(dna_table(tmp_path, rows)), n=10, **FAST)
+    assert again["sequence"].tolist() == table["sequence"].tolist()
+
+
+def test_propose_molecules_skips_invalid_and_writes_sdf(tmp_path, caplog):
+    from rdkit import Chem
+    from rdkit.Chem import Descriptors
+
+    smiles = nci(200)
+    y = [Descriptors.MolLogP(Chem.MolFromSmiles(s)) for s in smiles]
+    smiles[3] = "not_a_smiles"
+    table = seqmbo.propose(smiles, y, n=8, out=tmp_path / "m", **FAST)
+    assert list(table.columns) == ["smiles", "proxy_mean", "proxy_std", "novelty", "passes_filters"]
+    assert all(Chem.MolFromSmiles(s) is not None for s in table["smiles"])
+    assert "rows 4" in caplog.text and "not a valid SMILES" in caplog.text
+    sdf = [m for m in Chem.SDMolSupplier(str(tmp_path / "m" / "candidates.sdf"))]
+    assert len(sdf) == 8 and sdf[0].HasProp("proxy_mean")
+
+
+@pytest.mark.parametrize(
+    "text,match",
+    [
+        ("sequence,score\nACGT,1\nACGT,nan\n", "line 3: score is nan"),
+        ("sequence,score\n", "header but no rows"),
+        ("", "the file is empty"),
+        ("seq,fitness\nACGT,1\nACXT,2\n", None),
+    ],
+)
+def test_propose_bad_tables(tmp_path, text, match):
+    p = tmp_path / "bad.csv"
+    p.write_text(text)
+    kind = "dna" if match is None else None
+    with pytest.raises(InvalidInputError, match=match or r"row 3: design 'ACXT' has letter 'X' at position 3"):
+        seqmbo.propose(str(p), kind=kind, n=2, **FAST)
+
+
+def test_propose_all_invalid_molecules():
+    with pytest.raises(InvalidInputError, match="none of the 2 rows is a valid molecule"):
+        seqmbo.propose(["xx", "C1CC"], [1.0, 2.0], kind="molecule", n=2)
+
+
+def test_evaluate_molecules_against_reference(tmp_path):
+    lib = nci(80) + ["C1CC"]
+    m = seqmbo.evaluate(lib, reference=nci(400)[200:], oracle=["qed", "logp"], out=tmp_path / "ev")
+    for key in ("n", "validity", "uniqueness", "novelty", "diversity", "intdiv1", "intdiv2", "snn", "frag", "scaf", "filters"):
+        assert key in m
+    assert m["n"] == 81 and m["validity"] == pytest.approx(80 / 81)
+    assert m["novelty"] == 1.0 and 0 < m["snn"] < 1
+    assert 0 < m["oracle_qed_mean"] < m["oracle_qed_max"] <= 1
+    scores = pd.read_csv(tmp_path / "ev" / "scores.csv")
+    assert list(scores.columns) == ["design", "valid", "canonical", "qed", "logp"]
+    assert not scores["valid"].iloc[-1] and np.isnan(scores["qed"].iloc[-1])
+    assert json.loads((tmp_path / "ev" / "metrics.json").read_text())["n"] == 81
+    for name in ("report.png", "best.png"):
+        assert (tmp_path / "ev" / name).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_evaluate_sequences_and_oracle_by_task_name():
+    m = seqmbo.evaluate(["ACGT", "ACGA", "ACGT", "ACNN"], reference=["ACGA"], kind="dna")
+    assert m["validity"] == 0.75 and m["uniqueness"] == pytest.approx(2 / 3) and m["novelty"] == 0.5
+    assert m["intdiv1"] is None
+    with pytest.raises(UnknownNameError, match="for sequences an oracle is a built-in task"):
+        seqmbo.evaluate(["ACGT"], oracle="qed", kind="dna")
+    with pytest.raises(UnknownNameError):
+        seqmbo.evaluate(["CCO"], oracle="nope", kind="molecule")
+
+
+def test_cli_evaluate_and_propose_errors(capsys, tmp_path):
+    code = main(["evaluate", str(tmp_path / "none.csv")])
+    err = capsys.readouterr().err
+    assert code == 2 and "no such file" in err and "Traceback" not in err
+    (tmp_path / "lib.smi").write_text("CCO\nc1ccccc1\n")
+    code = main(["evaluate", str(tmp_path / "lib.smi"), "--oracle", "qed", "--out", str(tmp_path / "e")])
+    out = capsys.readouterr().out
+    assert code == 0 and "oracle_qed_mean" in out
+    code = main(["propose", str(tmp_path / "lib.smi"), "--set", "bogus=1"])
+    assert code == 2 and "expected reward=" in capsys.readouterr().err

@@ -1,5 +1,3 @@
-import numpy as np
-
 from seqmbo.gates import AllOf, BigramSupport, MinDistance, Novel, Unique, Valid
 from seqmbo.spaces import dna
 

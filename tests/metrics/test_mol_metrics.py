@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +25,7 @@ from seqmbo.metrics.mol_similarity import (  # noqa: E402
     max_tanimoto,
 )
 from seqmbo.metrics.molecules import ReferenceStats, library_metrics  # noqa: E402
+from tests.conftest import reference_file
 
 GOLDEN_FILE = "moses_golden.json"
 # molsets key -> our key
@@ -43,13 +43,7 @@ GOLDEN_KEYS = {
 
 
 def _golden() -> dict:
-    root = os.environ.get("SEQMBO_DATA_DIR")
-    if not root:
-        pytest.skip("SEQMBO_DATA_DIR is not set: the MOSES golden values live in $SEQMBO_DATA_DIR/reference/")
-    path = Path(root) / "reference" / GOLDEN_FILE
-    if not path.is_file():
-        pytest.skip(f"{path} is missing (the molsets 0.3.1 reference values)")
-    return json.loads(path.read_text())
+    return json.loads(reference_file(GOLDEN_FILE).read_text())
 
 
 def _nci(n: int, start: int = 0) -> list[str]:

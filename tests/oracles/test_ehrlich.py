@@ -3,28 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from seqmbo.errors import InvalidInputError
 from seqmbo.oracles.ehrlich import ALPHABET, EhrlichFunction, EhrlichOracle
+from tests.conftest import reference_file
 
 REFERENCE_FILE = "ehrlich_holo_v0.0.5.json"
 
 
 def _reference() -> dict:
-    root = os.environ.get("SEQMBO_DATA_DIR")
-    if not root:
-        pytest.skip("SEQMBO_DATA_DIR is unset; it must name a folder holding reference/"
-                    + REFERENCE_FILE)
-    path = Path(root) / "reference" / REFERENCE_FILE
-    if not path.is_file():
-        pytest.skip(f"Ehrlich reference file missing: {path}")
-    return json.loads(path.read_text())
+    return json.loads(reference_file(REFERENCE_FILE).read_text())
 
 
 @pytest.fixture(scope="module")

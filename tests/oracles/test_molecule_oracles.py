@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -29,6 +27,7 @@ from seqmbo.oracles.guacamol import (
 from seqmbo.oracles.molbase import MolFeaturizer, Pharm2DFingerprinter
 from seqmbo.oracles.molecules import MOLECULE_ORACLES, get_molecule_oracle, score_all
 from seqmbo.oracles.rdkit_props import ring_penalty
+from tests.conftest import reference_file
 
 TOL = 1e-4
 CONTRACT_NAMES = (
@@ -42,13 +41,7 @@ CONTRACT_NAMES = (
 
 
 def _reference(filename: str) -> dict:
-    root = os.environ.get("SEQMBO_DATA_DIR")
-    if not root:
-        pytest.skip("SEQMBO_DATA_DIR is not set; the molecule-oracle reference files live in its reference/ folder")
-    path = Path(root) / "reference" / filename
-    if not path.is_file():
-        pytest.skip(f"reference file missing: {path}")
-    return json.loads(path.read_text())
+    return json.loads(reference_file(filename).read_text())
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from seqmbo.errors import SeqmboError
-from seqmbo.run import RunConfig, execute, parse_value
+from seqmbo.run import RunConfig, execute, parse_setting
 
 COLUMNS = ["score_norm_p100", "score_norm_p50", "diversity", "novelty", "validity", "proxy_overestimate",
            "time_total_s", "peak_rss_mb"]
@@ -36,10 +36,9 @@ def main() -> int:
             runs = []
             for seed in range(args.seeds):
                 cfg = RunConfig(task=task, generator=gen, seed=seed)
-                for item in args.set:
-                    k, _, v = item.partition("=")
-                    cfg.set(k, parse_value(v))
                 try:
+                    for item in args.set:
+                        cfg.set(*parse_setting(item))
                     res = execute(cfg, out / f"{task}_{gen}_seed{seed}")
                 except SeqmboError as e:
                     print(f"error: {task} {gen} seed {seed}: {e}", file=sys.stderr)

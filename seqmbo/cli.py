@@ -104,7 +104,7 @@ def cmd_tasks(args: argparse.Namespace) -> int:
 
 
 def cmd_design(args: argparse.Namespace) -> int:
-    from seqmbo.run import RunConfig, execute, parse_value
+    from seqmbo.run import RunConfig, execute, parse_setting
 
     cfg = RunConfig.from_toml(args.config) if args.config else RunConfig()
     if args.task is not None:
@@ -113,10 +113,7 @@ def cmd_design(args: argparse.Namespace) -> int:
         if getattr(args, key) is not None:
             setattr(cfg, key, getattr(args, key))
     for item in args.set:
-        key, eq, value = item.partition("=")
-        if not eq or not key.strip():
-            raise SeqmboError(f"--set {item!r}: expected KEY=VALUE")
-        cfg.set(key.strip(), parse_value(value.strip()))
+        cfg.set(*parse_setting(item))
     out = args.out or f"runs/{_slug(cfg.task)}_{cfg.generator}_seed{cfg.seed}"
     result = execute(cfg, out)
     m = result.metrics
@@ -132,18 +129,18 @@ def cmd_design(args: argparse.Namespace) -> int:
 
 def cmd_propose(args: argparse.Namespace) -> int:
     from seqmbo.proposal import propose
-    from seqmbo.run import parse_value
+    from seqmbo.run import parse_setting
 
     options: dict = {"generator_options": {}, "proxy_options": {}}
     for item in args.set:
-        key, eq, value = item.partition("=")
-        head, dot, rest = key.strip().partition(".")
-        if not eq or (dot and head not in ("generator", "proxy")) or (not dot and head not in ("reward", "kappa")):
+        key, value = parse_setting(item)
+        head, dot, rest = key.partition(".")
+        if (dot and head not in ("generator", "proxy")) or (not dot and head not in ("reward", "kappa")):
             raise SeqmboError(f"--set {item!r}: expected reward=..., kappa=..., generator.KEY=VALUE or proxy.KEY=VALUE")
         if dot:
-            options[f"{head}_options"][rest] = parse_value(value.strip())
+            options[f"{head}_options"][rest] = value
         else:
-            options[head] = parse_value(value.strip())
+            options[head] = value
     table = propose(args.data, kind=args.kind, n=args.n, generator=args.generator, proxy=args.proxy, seed=args.seed,
                     x=args.x, y=args.y, out=args.out, **options)
     print(table.head(10).to_string(index=False, max_colwidth=60))

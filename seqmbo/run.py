@@ -110,6 +110,14 @@ def parse_value(text: str) -> Any:
         return text
 
 
+def parse_setting(item: str) -> tuple[str, Any]:
+    """A ``--set KEY=VALUE`` item as ``(key, value)`` with :func:`parse_value`; malformed items raise."""
+    key, eq, value = item.partition("=")
+    if not eq or not key.strip():
+        raise InvalidInputError(f"--set {item!r}: expected KEY=VALUE")
+    return key.strip(), parse_value(value.strip())
+
+
 @dataclass
 class RunResult:
     """What a run returns: ``candidates`` (DataFrame, best first), ``metrics`` (flat dict), ``config``."""

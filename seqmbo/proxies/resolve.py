@@ -18,8 +18,7 @@ def make_proxy(proxy: Any, space, seed: int = 0, **options):
     from seqmbo.proxies.ensemble import SequenceEnsemble, TrainConfig
 
     train_keys = set(TrainConfig.__dataclass_fields__)
-    train = TrainConfig(**{k: v for k, v in options.items() if k in train_keys}, seed=seed) if "seed" not in options \
-        else TrainConfig(**{k: v for k, v in options.items() if k in train_keys})
+    train = TrainConfig(**{"seed": seed, **{k: v for k, v in options.items() if k in train_keys}})
     net = {k: v for k, v in options.items() if k not in train_keys}
     if getattr(space, "kind", "") == "molecule" and proxy in ("ensemble", "mlp"):
         from seqmbo.proxies.molecule_models import make_molecule_proxy  # fingerprint MLPs or GNNs on SMILES

@@ -35,8 +35,8 @@ def main() -> int:
         for gen in args.generators.split(","):
             runs = []
             for seed in range(args.seeds):
-                cfg = RunConfig(task=task, generator=gen, seed=seed)
                 try:
+                    cfg = RunConfig(task=task, generator=gen, seed=seed).apply_task_defaults()
                     for item in args.set:
                         cfg.set(*parse_setting(item))
                     res = execute(cfg, out / f"{task}_{gen}_seed{seed}")

@@ -109,6 +109,8 @@ def cmd_design(args: argparse.Namespace) -> int:
     cfg = RunConfig.from_toml(args.config) if args.config else RunConfig()
     if args.task is not None:
         cfg.task = args.task
+    if not args.config:  # a written config.toml already holds the task's defaults, resolved
+        cfg.apply_task_defaults()
     for key in ("generator", "proxy", "n", "seed"):
         if getattr(args, key) is not None:
             setattr(cfg, key, getattr(args, key))

@@ -85,6 +85,30 @@ class RunConfig:
             )
         setattr(self, key, value)
 
+    def apply_task_defaults(self) -> "RunConfig":
+        """Apply the settings the task's spec recommends (its ``[run]`` table), under what is set later.
+
+        A spec's ``[run]`` may hold any setting but ``task``, ``generator``, ``proxy``, ``n`` and
+        ``seed``; ``proxy_options``/``generator_options`` are merged key by key. Call it before
+        the run's own settings (``--set``), which then win; a ``config.toml`` written by a run
+        already holds the resolved values and is not passed through here.
+        """
+        from seqmbo.tasks.spec import load_spec
+
+        spec = load_spec(self.task)
+        table = spec.get("run", {})
+        where = spec.get("_path", spec["name"])
+        if not isinstance(table, dict):
+            raise InvalidInputError(f"{where}: 'run' must be a table of run settings, got {table!r}")
+        fixed = {"task", "generator", "proxy", "n", "seed"}
+        names = {f.name for f in dataclasses.fields(self)} - fixed
+        unknown = sorted(set(table) - names)
+        if unknown:
+            raise InvalidInputError(f"{where}: unknown run setting(s) {unknown} in [run]; settings: {sorted(names)}")
+        for key, value in table.items():
+            self.set(key, dict(value) if isinstance(value, dict) else value)
+        return self
+
     @classmethod
     def from_toml(cls, path: str | Path) -> "RunConfig":
         p = Path(path)
@@ -140,8 +164,10 @@ def design(task: str | Path | dict | None = None, generator: Any = "evolution", 
         n: candidates to keep (default: the task's ``n_candidates``).
         seed: seed of every random choice.
         out: if given, the run directory to write (candidates.csv, metrics.json, config.toml, report.png).
-        config: a full :class:`RunConfig` (the other arguments are then ignored).
-        **settings: further :class:`RunConfig` fields (``reward="lcb"``, ``generator_options={...}``).
+        config: a full :class:`RunConfig` (the other arguments and the task's ``[run]``
+            defaults are then ignored).
+        **settings: further :class:`RunConfig` fields (``reward="lcb"``, ``generator_options={...}``);
+            they override the task spec's ``[run]`` defaults.
 
     Returns:
         A :class:`RunResult`.
@@ -149,7 +175,7 @@ def design(task: str | Path | dict | None = None, generator: Any = "evolution", 
     if config is None:
         config = RunConfig(
             task=DEFAULT_TASK if task is None else task, generator=generator, proxy=proxy, n=n, seed=seed
-        )  # type: ignore[arg-type]
+        ).apply_task_defaults()  # type: ignore[arg-type]
         for k, v in settings.items():
             config.set(k, v)
     return execute(config, out)

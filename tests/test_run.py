@@ -124,3 +124,20 @@ def test_failed_run_leaves_the_output_folder_untouched(tmp_path):
     with pytest.raises(InvalidInputError):
         execute(fast_config(generator="dataset-top", reward="nonsense"), out)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_a_task_spec_recommends_run_settings_and_the_run_overrides_them(tmp_path):
+    from seqmbo.tasks.spec import builtin_dir
+
+    base = (builtin_dir() / "ehrlich-20-16-2-4.toml").read_text()
+    spec = tmp_path / "e.toml"
+    spec.write_text(base + "\n[run]\nmin_distance = 3\nproxy_options = { top_weight = 0.5 }\n")
+    cfg = RunConfig(task=str(spec)).apply_task_defaults()
+    assert cfg.min_distance == 3 and cfg.proxy_options == {"top_weight": 0.5}
+    run = seqmbo.design(str(spec), generator="random", n=8, min_distance=1, calibration=False,
+                        proxy_options={"members": 2, "min_steps": 20})
+    assert run.config.min_distance == 1
+    assert run.config.proxy_options == {"top_weight": 0.5, "members": 2, "min_steps": 20}
+    spec.write_text(base + "\n[run]\nseed = 3\n")
+    with pytest.raises(InvalidInputError, match=r"unknown run setting\(s\) \['seed'\] in \[run\]"):
+        RunConfig(task=str(spec)).apply_task_defaults()

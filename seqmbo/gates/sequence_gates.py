@@ -43,7 +43,8 @@ class Novel:
     """Designs at distance >= ``min_distance`` from every reference (offline) design.
 
     ``min_distance=1`` means "not in the offline set" (checked by exact membership, fast);
-    larger values use Hamming (fixed length) or Levenshtein distance.
+    larger values use Hamming (fixed length) or Levenshtein distance. In a double-stranded
+    space (``space.reverse_complement``) a design whose reverse complement is on file is not novel.
     """
 
     def __init__(self, min_distance: int = 1, space=None) -> None:
@@ -54,12 +55,18 @@ class Novel:
             return np.ones(len(designs), dtype=bool)
         if self.min_distance == 1:
             ref = set(reference)
+            if getattr(self.space, "reverse_complement", False):  # either strand may be on file
+                return np.array([d not in ref and self.space.reverse_complement_of(d) not in ref for d in designs], dtype=bool)
             return np.array([d not in ref for d in designs], dtype=bool)
         return nearest_distance(list(designs), list(reference), self.space) >= self.min_distance
 
 
 class MinDistance:
-    """A diverse selection: keep a design only if it is >= ``min_distance`` from all kept before it."""
+    """A diverse selection: keep a design only if it is >= ``min_distance`` from all kept before it.
+
+    Distances are those of :func:`seqmbo.metrics.distance.distance_matrix` with the space, so in
+    a double-stranded space a design's reverse complement counts as distance 0 (never kept twice).
+    """
 
     def __init__(self, min_distance: int = 2, space=None) -> None:
         self.min_distance, self.space = min_distance, space

@@ -1,4 +1,9 @@
-"""Edit distances between designs: Hamming for equal lengths, Levenshtein otherwise."""
+"""Edit distances between designs: Hamming for equal lengths, Levenshtein otherwise.
+
+In a double-stranded DNA space (``space.reverse_complement``) a design and its reverse
+complement are one object, so the distance between two designs is the smaller of the distances
+from the first, or from its reverse complement, to the second. Without a space, plain distances.
+"""
 
 from __future__ import annotations
 
@@ -20,9 +25,19 @@ def _fixed_ids(a: Sequence[str], b: Sequence[str]) -> tuple[np.ndarray, np.ndarr
     return xa, xb
 
 
+def _other_strand(a: list[str], space) -> list[str] | None:
+    """The reverse complements of ``a`` in a double-stranded space, else ``None``."""
+    if not getattr(space, "reverse_complement", False):
+        return None
+    return [space.reverse_complement_of(d) for d in a]
+
+
 def distance_matrix(a: Sequence[str], b: Sequence[str], space=None, block: int = 4096) -> np.ndarray:
     """Pairwise distances ``(len(a), len(b))``: Hamming if all designs share one length, else Levenshtein."""
     a, b = list(a), list(b)
+    rc = _other_strand(a, space)
+    if rc is not None:
+        return np.minimum(distance_matrix(a, b, block=block), distance_matrix(rc, b, block=block))
     if not a or not b:
         return np.zeros((len(a), len(b)), dtype=np.int64)
     fixed = _fixed_ids(a, b)
@@ -41,6 +56,9 @@ def distance_matrix(a: Sequence[str], b: Sequence[str], space=None, block: int =
 def nearest_distance(a: Sequence[str], reference: Sequence[str], space=None, block: int = 256) -> np.ndarray:
     """For each design in ``a``, the distance to its nearest design in ``reference`` ``(len(a),)``."""
     a, reference = list(a), list(reference)
+    rc = _other_strand(a, space)
+    if rc is not None:
+        return np.minimum(nearest_distance(a, reference, block=block), nearest_distance(rc, reference, block=block))
     if not reference:
         return np.full(len(a), np.nan)
     out = np.empty(len(a), dtype=np.float64)

@@ -11,7 +11,7 @@ import torch
 
 from seqmbo.errors import InvalidInputError
 from seqmbo.proxies.base import Prediction, Standardizer
-from seqmbo.proxies.nets import GroupedCNN, GroupedMLP, TransformerNet
+from seqmbo.proxies.nets import BothStrands, GroupedCNN, GroupedMLP, TransformerNet
 
 ARCHS = ("cnn", "mlp", "transformer")
 
@@ -28,6 +28,7 @@ class TrainConfig:
     lr: float = 1e-3
     weight_decay: float = 0.0
     bootstrap: bool = False  # each member sees a bootstrap resample (Poisson(1) weights)
+    top_weight: float = 0.0  # weight each design by exp(top_weight * z), z its standardized score
     seed: int = 0
 
 
@@ -35,13 +36,19 @@ def train_members(model: torch.nn.Module, x: torch.Tensor, z: torch.Tensor, cfg:
                   penalty: Callable[[torch.nn.Module, torch.Tensor, torch.Tensor], torch.Tensor] | None = None) -> None:
     """Fit a member-batched ``model`` (output ``(n, M)``) to targets ``z`` ``(n,)`` by weighted MSE.
 
-    ``penalty(model, x_batch, out_batch)``, if given, returns a term added to each batch's loss
-    (e.g. the conservative term of COMs).
+    Weights: Poisson(1) per design and member with ``cfg.bootstrap``; with ``cfg.top_weight``
+    also ``exp(top_weight * z)`` (normalized to mean 1), which puts the fit's effort on the best
+    designs — the region a search extrapolates from (as in the weighted retraining of Tripp et
+    al. 2020, here by score rather than rank). ``penalty(model, x_batch, out_batch)``, if given,
+    returns a term added to each batch's loss (e.g. the conservative term of COMs).
     """
     gen = torch.Generator().manual_seed(cfg.seed)
     n = x.shape[0]
     m = model(x[:1]).shape[1]
     weights = torch.poisson(torch.ones(n, m), generator=gen) if cfg.bootstrap else torch.ones(n, m)
+    if cfg.top_weight:
+        top = torch.exp(cfg.top_weight * (z - z.max()))  # shifted: no overflow
+        weights = weights * (top / top.mean())[:, None]
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     model.train()
     steps_per_epoch = -(-n // cfg.batch_size)
@@ -52,7 +59,7 @@ def train_members(model: torch.nn.Module, x: torch.Tensor, z: torch.Tensor, cfg:
             idx = perm[start : start + cfg.batch_size]
             out = model(x[idx])
             w = weights[idx]
-            loss = (w * (out - z[idx, None]) ** 2).sum() / w.sum().clamp_min(1.0)
+            loss = (w * (out - z[idx, None]) ** 2).sum() / w.numel()
             if penalty is not None:
                 loss = loss + penalty(model, x[idx], out)
             opt.zero_grad(set_to_none=True)
@@ -89,14 +96,17 @@ class SequenceEnsemble:
 
     def _build(self) -> torch.nn.Module:
         L, V = self.space.max_length, self.space.vocab_size
+        complement = getattr(self.space, "complement_ids", None)  # double-stranded DNA: see both strands
         try:
             if self.arch == "cnn":
-                return GroupedCNN(L, V, self.members, **self.net_options)
+                return GroupedCNN(L, V, self.members, complement=complement, **self.net_options)
             if self.arch == "transformer":
-                return TransformerNet(L, V, self.members, **self.net_options)
-            return GroupedMLP(L * V, self.members, **self.net_options)
+                net = TransformerNet(L, V, self.members, **self.net_options)
+            else:
+                net = GroupedMLP(L * V, self.members, **self.net_options)
         except TypeError as e:  # an option the network does not take
             raise InvalidInputError(f"proxy network {self.arch!r}: {e}") from None
+        return net if complement is None else BothStrands(net, complement)
 
     def fit(self, designs: Sequence[str], y: np.ndarray) -> "SequenceEnsemble":
         y = np.asarray(y, dtype=np.float64)

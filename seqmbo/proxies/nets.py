@@ -69,12 +69,17 @@ class GroupedCNN(nn.Module):
         kernel: convolution width.
         hidden: head width per member.
         dropout: dropout before the head (used by MC dropout).
+        complement: for double-stranded DNA, the token id of each letter's complement: the
+            convolutions then scan both strands and the max pool takes the best site on either,
+            so a design and its reverse complement get the same output (see
+            :attr:`~seqmbo.spaces.SequenceSpace.complement_ids`).
     """
 
     def __init__(self, length: int, vocab: int, members: int = 1, channels: int = 32, kernel: int = 5,
-                 hidden: int = 64, dropout: float = 0.0) -> None:
+                 hidden: int = 64, dropout: float = 0.0, complement: list[int] | None = None) -> None:
         super().__init__()
         self.members, self.vocab = members, vocab
+        self.complement = None if complement is None else list(complement)
         k = min(kernel, max(1, length))
         pad = k // 2
         m = members
@@ -91,9 +96,31 @@ class GroupedCNN(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x`` ``(n, L, V)`` -> ``(n, M)``."""
+        n = x.shape[0]
+        if self.complement is not None:
+            x = torch.cat([x, reverse_complement(x, self.complement)])
         h = x.transpose(1, 2).repeat(1, self.members, 1)  # (n, M*V, L)
         h = self.body(h).amax(dim=2, keepdim=True)  # (n, M*C, 1)
+        if self.complement is not None:
+            h = torch.maximum(h[:n], h[n:])  # the better-binding strand
         return self.head(h).squeeze(2)
+
+
+def reverse_complement(x: torch.Tensor, complement: list[int]) -> torch.Tensor:
+    """The reverse complement of (soft) one-hot DNA ``x`` ``(n, L, V)`` (fixed length)."""
+    return x.flip(1)[..., complement]
+
+
+class BothStrands(nn.Module):
+    """A network made symmetric under reverse complement: the mean of its outputs on a design
+    and on its reverse complement (two calls, so MC-dropout masks stay aligned)."""
+
+    def __init__(self, net: nn.Module, complement: list[int]) -> None:
+        super().__init__()
+        self.net, self.complement = net, list(complement)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return 0.5 * (self.net(x) + self.net(reverse_complement(x, self.complement)))
 
 
 class GroupedLinear(nn.Module):

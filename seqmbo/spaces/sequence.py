@@ -16,6 +16,8 @@ from seqmbo.errors import InvalidInputError
 DNA_ALPHABET = "ACGT"
 PROTEIN_ALPHABET = "ACDEFGHIKLMNPQRSTVWY"  # the 20 canonical amino acids, one-letter codes
 
+_COMPLEMENT = {"A": "T", "T": "A", "C": "G", "G": "C"}  # Watson-Crick pairs
+
 PAD = -1  # token id used to pad variable-length designs in (n, max_length) arrays
 
 
@@ -28,12 +30,17 @@ class SequenceSpace:
         min_length: shortest allowed design.
         max_length: longest allowed design (equal to ``min_length`` for fixed length).
         name: a short name used in messages (``"dna"``, ``"protein"``, ...).
+        reverse_complement: the designs are double-stranded DNA sites: a design and its
+            reverse complement are the same object and score alike (e.g. 8-mer binding
+            scores from protein-binding microarrays). Proxies then see both strands. Needs
+            the alphabet ``ACGT`` (any order) and a fixed length.
     """
 
     alphabet: str
     min_length: int
     max_length: int
     name: str = "sequence"
+    reverse_complement: bool = False
 
     def __post_init__(self) -> None:
         if not self.alphabet or len(set(self.alphabet)) != len(self.alphabet):
@@ -42,11 +49,18 @@ class SequenceSpace:
             raise InvalidInputError(
                 f"length range must satisfy 1 <= min_length <= max_length, got {self.min_length}..{self.max_length}"
             )
+        if self.reverse_complement:
+            if sorted(self.alphabet) != sorted(DNA_ALPHABET):
+                raise InvalidInputError(
+                    f"reverse_complement needs the DNA alphabet {DNA_ALPHABET!r} (any order), got {self.alphabet!r}"
+                )
+            if not self.is_fixed_length:
+                raise InvalidInputError("reverse_complement needs fixed-length designs")
 
     @classmethod
-    def fixed(cls, alphabet: str, length: int, name: str = "sequence") -> "SequenceSpace":
+    def fixed(cls, alphabet: str, length: int, name: str = "sequence", reverse_complement: bool = False) -> "SequenceSpace":
         """A space of designs of exactly ``length`` letters."""
-        return cls(alphabet, length, length, name)
+        return cls(alphabet, length, length, name, reverse_complement)
 
     @property
     def kind(self) -> str:
@@ -59,6 +73,21 @@ class SequenceSpace:
     @property
     def vocab_size(self) -> int:
         return len(self.alphabet)
+
+    @property
+    def complement_ids(self) -> list[int] | None:
+        """For a :attr:`reverse_complement` space, the token id of each token's complement letter
+        (``x.flip(1)[..., complement_ids]`` is the reverse complement of one-hot ``x``); else ``None``."""
+        if not self.reverse_complement:
+            return None
+        return [self.alphabet.index(_COMPLEMENT[ch]) for ch in self.alphabet]
+
+    def reverse_complement_of(self, design: str) -> str:
+        """The reverse complement of a DNA ``design`` (letters outside ``ACGT`` are refused)."""
+        try:
+            return "".join(_COMPLEMENT[ch] for ch in reversed(design))
+        except KeyError as e:
+            raise InvalidInputError(f"design {_short(design)} has letter {e.args[0]!r}, which has no DNA complement") from None
 
     def describe(self) -> str:
         """E.g. ``"8 x ACGT"`` or ``"10-50 x ACDE..."``."""

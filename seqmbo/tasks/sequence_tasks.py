@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 LANDSCAPE_KEYS = {
     "table", "dataset", "format", "x_file", "y_file", "sequence_column", "score_column",
-    "alphabet", "max_percentile", "offline_below", "length",
+    "alphabet", "max_percentile", "offline_below", "length", "reverse_complement",
 }
 EHRLICH_KEYS = {"num_states", "dim", "num_motifs", "motif_length", "quantization", "seed", "offline_size"}
 
@@ -85,7 +85,9 @@ def build_landscape(spec: dict) -> Task:
     lengths = {len(d) for d in designs}
     if len(lengths) != 1:
         raise InvalidInputError(f"{where}: landscape designs must share one length, found {sorted(lengths)[:5]}")
-    space = SequenceSpace.fixed(alphabet, lengths.pop(), _space_name(alphabet))
+    space = SequenceSpace.fixed(alphabet, lengths.pop(), _space_name(alphabet), bool(spec.get("reverse_complement", False)))
+    if space.reverse_complement:
+        _check_strand_symmetry(designs, y, space, where)
     if "length" in spec and int(spec["length"]) != space.max_length:
         raise InvalidInputError(f"{where}: the spec says length {spec['length']} but the designs have length {space.max_length}")
     oracle = LookupOracle(designs, y, space)
@@ -108,6 +110,20 @@ def build_landscape(spec: dict) -> Task:
         y_min=float(y.min()), y_max=float(y.max()), n_candidates=int(spec.get("n_candidates", 128)),
         oracle_kind="exact", spec=spec,
     )
+
+
+def _check_strand_symmetry(designs: list[str], y: np.ndarray, space: SequenceSpace, where: str) -> None:
+    """Refuse ``reverse_complement = true`` when the table scores a design and its reverse
+    complement differently (beyond float32 rounding of the score range)."""
+    score = dict(zip(designs, y.tolist()))
+    tol = 1e-6 * max(float(np.ptp(y)), 1e-12)
+    for d, v in score.items():
+        r = score.get(space.reverse_complement_of(d))
+        if r is not None and abs(r - v) > tol:
+            raise InvalidInputError(
+                f"{where}: reverse_complement = true, but {d} scores {v:g} and its reverse complement "
+                f"{space.reverse_complement_of(d)} scores {r:g}"
+            )
 
 
 def build_ehrlich(spec: dict) -> Task:

@@ -13,7 +13,8 @@ from typing import Any
 
 from seqmbo.errors import InvalidInputError, UnknownNameError
 
-COMMON_KEYS = {"name", "kind", "description", "n_candidates", "offline_rows"}  # offline_rows: checked on load
+# offline_rows: checked on load; run: the run settings the task recommends (RunConfig.apply_task_defaults)
+COMMON_KEYS = {"name", "kind", "description", "n_candidates", "offline_rows", "run"}
 
 
 def builtin_dir() -> Path:

@@ -41,3 +41,19 @@ def test_select_diverse_mixes_diverse_picks_and_the_best_rest():
     assert select_diverse(ranked, 3, 3) == ["AAAA", "TTTT", "CCCC"]
     # too few diverse designs: filled with the best remaining
     assert select_diverse(["AAAA", "AAAT"], 2, 3) == ["AAAA", "AAAT"]
+
+
+def test_double_stranded_space_treats_a_design_and_its_reverse_complement_as_one():
+    from seqmbo.metrics.distance import distance_matrix, nearest_distance
+    from seqmbo.spaces import SequenceSpace
+
+    ds = SequenceSpace.fixed("ACGT", 6, "dna", reverse_complement=True)
+    a = ["AACGTT", "AAAAAA", "GATACC"]  # AACGTT is its own reverse complement
+    b = ["TTTTTT", "GGTATC", "AACGTA"]
+    plain = distance_matrix(a, b, dna(6))
+    both = distance_matrix(a, b, ds)
+    assert plain.tolist() == [[4, 5, 1], [6, 5, 3], [5, 2, 5]]
+    assert both.tolist() == [[4, 5, 1], [0, 4, 3], [4, 0, 5]]  # TTTTTT = rc(AAAAAA), GGTATC = rc(GATACC)
+    assert nearest_distance(a, b, ds).tolist() == [1, 0, 0]
+    assert Novel(1, ds)(a, b).tolist() == [True, False, False] and Novel(1, dna(6))(a, b).all()
+    assert MinDistance(1, ds)(["GATACC", "GGTATC", "GATACA"]).tolist() == [True, False, True]

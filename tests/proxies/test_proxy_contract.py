@@ -77,3 +77,32 @@ def test_unknown_proxy_and_unfitted_use():
         make_proxy("gp", SPACE)
     with pytest.raises(InvalidInputError, match="must be fitted"):
         make_proxy("ensemble", SPACE).predict(["ACGTACGT"])
+
+
+@pytest.mark.parametrize("arch", ["cnn", "mlp", "transformer"])
+def test_double_stranded_space_gives_strand_symmetric_proxies(arch):
+    from seqmbo.spaces import SequenceSpace
+
+    ds = SequenceSpace.fixed("ACGT", 8, "dna", reverse_complement=True)
+    x, y = data(300, 0)
+    rc = [ds.reverse_complement_of(d) for d in x[:50]]
+    opts = dict(members=2, arch=arch, min_steps=30)
+    both = make_proxy("ensemble", ds, seed=0, **opts).fit(x, y)
+    assert np.allclose(both.predict(x[:50]).mean, both.predict(rc).mean, atol=1e-5)
+    one = make_proxy("ensemble", SPACE, seed=0, **opts).fit(x, y)  # a single-stranded space: no symmetry
+    assert not np.allclose(one.predict(x[:50]).mean, one.predict(rc).mean, atol=1e-3)
+
+
+def test_top_weight_puts_the_fit_on_the_best_designs():
+    # a landscape the small network cannot fit everywhere: the weighted fit must be better at the top
+    r = np.random.default_rng(3)
+    pair = r.normal(size=(7, 4, 4))
+    designs = list(dict.fromkeys(SPACE.sample(3000, np.random.default_rng(0))))
+    ids = SPACE.encode(designs)
+    y = additive(designs) + pair[np.arange(7), ids[:, :-1], ids[:, 1:]].sum(1)
+    top = y >= np.quantile(y, 0.9)
+    err = {}
+    for w in (0.0, 2.0):
+        p = make_proxy("mlp", SPACE, seed=0, hidden=8, layers=1, min_steps=600, top_weight=w).fit(designs, y)
+        err[w] = float(np.sqrt(np.mean((p.predict([d for d, t in zip(designs, top) if t]).mean - y[top]) ** 2)))
+    assert err[2.0] < 0.8 * err[0.0], err

@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 
@@ -53,9 +55,8 @@ def landscape_spec(tmp_path, rows, **extra):
     table = tmp_path / "table.csv"
     table.write_text("sequence,score\n" + "".join(f"{s},{y}\n" for s, y in rows))
     spec = tmp_path / "my.toml"
-    lines = ['name = "my"', 'kind = "landscape"', 'table = "table.csv"', 'alphabet = "AC"', "max_percentile = 50"]
-    lines += [f"{k} = {v!r}".replace("'", '"') for k, v in extra.items()]
-    spec.write_text("\n".join(lines) + "\n")
+    keys = {"name": "my", "kind": "landscape", "table": "table.csv", "alphabet": "AC", "max_percentile": 50, **extra}
+    spec.write_text("".join(f"{k} = {json.dumps(v)}\n" for k, v in keys.items()))  # JSON scalars are TOML
     return spec
 
 
@@ -95,3 +96,42 @@ def test_unknown_task_and_bad_specs(tmp_path):
     bad.write_text("name = \n")
     with pytest.raises(InvalidInputError, match="not valid TOML"):
         load_task(str(bad))
+
+
+def test_reverse_complement_landscape(tmp_path):
+    # every 2-mer over ACGT, each scoring like its reverse complement (A<->T, C<->G, reversed)
+    comp = {"A": "T", "T": "A", "C": "G", "G": "C"}
+    score = {}
+    for a in "ACGT":
+        for b in "ACGT":
+            d = a + b
+            score[d] = score.get(comp[b] + comp[a], len(score))
+    spec = landscape_spec(tmp_path, list(score.items()), alphabet="ACGT", reverse_complement=True)
+    t = load_task(str(spec))
+    assert t.space.reverse_complement and t.space.complement_ids == [3, 2, 1, 0]
+    assert t.space.reverse_complement_of("AACG") == "CGTT"
+    # a table that contradicts the symmetry is refused, naming the pair
+    score["AC"] += 5
+    spec = landscape_spec(tmp_path, list(score.items()), alphabet="ACGT", reverse_complement=True)
+    with pytest.raises(InvalidInputError, match=r"reverse_complement = true, but AC scores 6 and its reverse complement GT scores 1"):
+        load_task(str(spec))
+
+
+def test_reverse_complement_needs_fixed_length_dna():
+    from seqmbo.spaces import SequenceSpace
+
+    with pytest.raises(InvalidInputError, match="needs the DNA alphabet 'ACGT'"):
+        SequenceSpace.fixed("ACGU", 8, reverse_complement=True)
+    with pytest.raises(InvalidInputError, match="needs fixed-length designs"):
+        SequenceSpace("ACGT", 2, 8, reverse_complement=True)
+    with pytest.raises(InvalidInputError, match="letter 'N', which has no DNA complement"):
+        SequenceSpace.fixed("TGCA", 3, reverse_complement=True).reverse_complement_of("ANA")
+    assert SequenceSpace.fixed("ATCG", 3, reverse_complement=True).complement_ids == [1, 0, 3, 2]
+    assert SequenceSpace.fixed("ACGT", 3).complement_ids is None
+
+
+def test_tfbind8_is_double_stranded_and_recommends_run_settings():
+    require_dataset("tfbind8")
+    t = load_task("tfbind8")
+    assert t.space.reverse_complement
+    assert t.spec["run"] == {"min_distance": 2, "proxy_options": {"top_weight": 1.0}}

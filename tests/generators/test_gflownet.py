@@ -14,6 +14,10 @@ distribution with ``R(x) / Z``:
   ``R/Z``: L1 > 1.2 here).
 
 and ``log Z`` must land within 0.05 of ``log sum_x R(x)``.
+
+The beta-conditioned sampler (one network for ``beta`` in ``[1, 2]``) is held to the same
+contract at ``beta = 1, 1.5, 2`` against ``R(x)^beta / Z_beta`` (see
+:func:`test_beta_conditioned_sampler_matches_reward_power_over_partition`).
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from seqmbo.generators.gflownet import (
     trajectory_balance,
     trajectory_log_probs,
 )
+from seqmbo.generators.gflownet.constraints import TransitionMask
 from seqmbo.generators.gflownet.env import row_keys
 from seqmbo.spaces.sequence import SequenceSpace, dna
 
@@ -83,6 +88,39 @@ def sampling_noise_l1(p: torch.Tensor, n: int) -> float:
     return float(torch.sqrt(2 * p * (1 - p) / (math.pi * n)).sum())
 
 
+def check_sampler_against_partition(
+    trainer: GFlowNetTrainer, env: TokenEnv, log_reward, beta: float | None = None, log_z_tol: float = 0.05
+) -> dict[str, float]:
+    """The correctness contract of the module docstring, at ``beta`` (``None``: unconditioned).
+
+    Target ``R(x)^beta / Z_beta`` (``beta = 1`` unconditioned); asserts the exact L1 < 0.05,
+    the empirical L1 of :data:`N_SAMPLES` draws < 2.5x the sampling noise, and
+    ``|log Z(beta) - log sum_x R(x)^beta| < log_z_tol``. Returns the measured numbers.
+    """
+    designs, lengths = enumerate_designs(env)
+    log_r = log_reward(designs, lengths) * (1.0 if beta is None else beta)
+    target = torch.softmax(log_r, dim=0)
+    log_sum_r = float(torch.logsumexp(log_r, dim=0))
+
+    model = trainer.log_prob(designs, lengths, beta).exp()
+    assert float(model.sum()) == pytest.approx(1.0, abs=1e-4)  # masks: all mass on valid designs
+    exact_l1 = float((model - target).abs().sum())
+    assert exact_l1 < 0.05, (beta, exact_l1)
+
+    tokens, got_lengths = trainer.sample(N_SAMPLES, beta=beta)
+    index = {k: i for i, k in enumerate(row_keys(designs, env.vocab_size).tolist())}
+    hits = torch.tensor([index[k] for k in row_keys(tokens, env.vocab_size).tolist()])
+    assert torch.equal(got_lengths, lengths[hits])
+    empirical = torch.bincount(hits, minlength=len(designs)).float() / N_SAMPLES
+    l1 = float((empirical - target).abs().sum())
+    noise = sampling_noise_l1(target, N_SAMPLES)
+    assert l1 < 2.5 * noise, (beta, l1, noise)
+
+    log_z_err = float(trainer.log_z_at(beta).detach()) - log_sum_r
+    assert abs(log_z_err) < log_z_tol, (beta, log_z_err)
+    return {"exact_l1": exact_l1, "l1": l1, "noise": noise, "log_z_err": log_z_err}
+
+
 CASES = {
     # name: (env, settings); the variable-length case uses the GRU (what "auto" picks there)
     "fixed-4x4": (TokenEnv(4, 4, 4), dict(policy="mlp", hidden_dim=128, steps=500)),
@@ -101,52 +139,155 @@ def test_samples_match_reward_over_partition(case, loss):
     trainer = GFlowNetTrainer(env, cfg, torch.Generator().manual_seed(0))
     log_reward = known_log_reward(env)
     trainer.train(log_reward)
+    check_sampler_against_partition(trainer, env, log_reward)
 
+
+BETAS = (1.0, 1.5, 2.0)
+
+
+def train_beta_conditioned(env: TokenEnv, loss: str, **settings) -> tuple[GFlowNetTrainer, object]:
+    """A sampler for ``beta`` uniform in ``[1, 2]`` on :func:`known_log_reward` (contract settings)."""
+    cfg = GFlowNetConfig(
+        loss=loss, batch_size=128, epsilon=0.0, offline_fraction=0.0, replay_fraction=0.0, grad_clip=None,
+        beta_conditioning=True, beta_min=BETAS[0], beta_max=BETAS[-1], beta=BETAS[0], **settings,
+    )  # fmt: skip
+    torch.manual_seed(0)
+    trainer = GFlowNetTrainer(env, cfg, torch.Generator().manual_seed(0))
+    log_reward = known_log_reward(env)
+    trainer.train(log_reward)
+    return trainer, log_reward
+
+
+def assert_betas_are_distinguishable(env: TokenEnv) -> None:
+    """The test can fail: a sampler blind to beta is off by far more than the 0.05 threshold."""
     designs, lengths = enumerate_designs(env)
-    target = torch.softmax(log_reward(designs, lengths), dim=0)
-    log_sum_r = float(torch.logsumexp(log_reward(designs, lengths), dim=0))
-
-    model = trainer.log_prob(designs, lengths).exp()
-    assert float(model.sum()) == pytest.approx(1.0, abs=1e-4)  # masks: all mass on valid designs
-    exact_l1 = float((model - target).abs().sum())
-    assert exact_l1 < 0.05, exact_l1
-
-    tokens, got_lengths = trainer.sample(N_SAMPLES)
-    index = {k: i for i, k in enumerate(row_keys(designs, env.vocab_size).tolist())}
-    hits = torch.tensor([index[k] for k in row_keys(tokens, env.vocab_size).tolist()])
-    assert torch.equal(got_lengths, lengths[hits])
-    empirical = torch.bincount(hits, minlength=len(designs)).float() / N_SAMPLES
-    l1 = float((empirical - target).abs().sum())
-    noise = sampling_noise_l1(target, N_SAMPLES)
-    assert l1 < 2.5 * noise, (l1, noise)
-
-    assert abs(float(trainer.log_z.detach()) - log_sum_r) < 0.05
+    base = known_log_reward(env)(designs, lengths)
+    p_lo, p_hi = torch.softmax(BETAS[0] * base, 0), torch.softmax(BETAS[-1] * base, 0)
+    # L1(R/Z, R^2/Z_2) is 0.84 (fixed-4x4) and 0.74 (variable-1..3x3): one distribution
+    # for both betas is >= 0.37 away from one of them
+    assert float((p_lo - p_hi).abs().sum()) / 2 > 4 * 0.05
 
 
+@pytest.mark.parametrize(
+    "case, loss, steps, top_log_z_tol",
+    [("fixed-4x4", "tb", 1000, 0.05), ("variable-1..3x3", "subtb", 1000, 0.15)],
+)
+def test_beta_conditioned_sampler_matches_reward_power_over_partition(case, loss, steps, top_log_z_tol):
+    """One beta-conditioned network samples ``R^beta / Z_beta`` at every trained beta.
+
+    Same thresholds as the unconditioned contract (exact L1 < 0.05, empirical L1 < 2.5x
+    noise, ``log Z`` within 0.05), on the same spaces and rewards, with twice as many steps
+    (measured exact L1 0.01-0.035 over seeds 0-3). SubTB only sees ``log Z`` through the
+    sub-trajectories that start at the root, so at the top end of the beta range (trained by
+    half as many nearby betas as an inner point) its ``log Z`` lags: -0.02 to -0.08 after 1000
+    steps, -0.01 after 3000 (the slow test), hence 0.15 there; the distribution is already right.
+    """
+    env, settings = CASES[case]
+    assert_betas_are_distinguishable(env)
+    trainer, log_reward = train_beta_conditioned(env, loss, **{**settings, "steps": steps})
+    for beta in BETAS:
+        tol = top_log_z_tol if beta == BETAS[-1] else 0.05
+        check_sampler_against_partition(trainer, env, log_reward, beta, log_z_tol=tol)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "case, loss, settings",
+    [
+        ("fixed-4x4", "tb", dict(policy="transformer", hidden_dim=64, steps=1000)),
+        ("fixed-4x4", "subtb", dict(policy="mlp", hidden_dim=128, steps=2000)),
+        ("variable-1..3x3", "subtb", dict(policy="gru", hidden_dim=64, n_layers=1, steps=3000)),
+        ("variable-1..3x3", "tb", dict(policy="transformer", hidden_dim=64, steps=1500, beta_sampling="log_uniform")),
+    ],
+)
+def test_beta_conditioned_contract_other_policies_and_losses(case, loss, settings):
+    env, _ = CASES[case]
+    trainer, log_reward = train_beta_conditioned(env, loss, **settings)
+    for beta in BETAS:
+        check_sampler_against_partition(trainer, env, log_reward, beta)
+
+
+def bigram_constraint(env: TokenEnv) -> TransitionMask:
+    """A sparse support: ``b`` may follow ``a`` iff ``b - a`` is in ``{0, 1}`` (mod ``V``),
+    except that the last token may follow nothing but itself ... and nothing follows it."""
+    v = env.vocab_size
+    a, b = torch.arange(v)[:, None], torch.arange(v)[None, :]
+    allowed = ((b - a) % v <= 1) & (a != v - 1)
+    return TransitionMask(env, allowed)
+
+
+def test_transition_mask_prunes_dead_ends_and_samples_stay_on_the_support():
+    fixed = TokenEnv(4, 4, 4)
+    mask = bigram_constraint(fixed)
+    designs, lengths = enumerate_designs(fixed)
+    inside = mask.contains(designs, lengths)
+    # token 3 has no successor: allowed only last; 0->0/1, 1->1/2, 2->2/3
+    expected = [all((b - a) % 4 <= 1 and a != 3 for a, b in zip(d, d[1:])) for d in designs.tolist()]
+    assert inside.tolist() == expected and 0 < int(inside.sum()) < len(designs)
+    assert not mask.table[0, 4, 3] and mask.table[3, 2, 3]  # dead end pruned at the start, fine at the end
+    variable = TokenEnv(4, 2, 4)
+    vmask = bigram_constraint(variable)
+    assert vmask.table[1, 2, 3] and vmask.table[2, 3].tolist() == [False] * 4 + [True]  # 2 -> 3, then only stop
+    torch.manual_seed(0)
+    for env, m in ((fixed, mask), (variable, vmask)):
+        net = make_policy(env, "gru", hidden_dim=8, n_layers=1)
+        gen = torch.Generator().manual_seed(0)
+        tokens, lengths = sample_trajectories(net, env, 2000, gen, epsilon=0.5, constraint=m)
+        assert m.contains(tokens, lengths).all()
+        assert env.valid_rows(tokens)[0].all()
+    unconstrained = TransitionMask.from_support(fixed, type("Gate", (), {"seen": np.ones((4, 4), bool)})())
+    assert unconstrained is None  # nothing to mask: the plain path
+
+
+def test_constrained_sampler_matches_reward_over_the_supported_designs():
+    """The contract on the designs of the support (``R = 0`` elsewhere): masks keep P_F normalized."""
+    env, settings = CASES["fixed-4x4"]
+    cfg = GFlowNetConfig(
+        batch_size=128, epsilon=0.0, offline_fraction=0.0, replay_fraction=0.0, grad_clip=None, **settings
+    )
+    torch.manual_seed(0)
+    trainer = GFlowNetTrainer(env, cfg, torch.Generator().manual_seed(0))
+    trainer.set_constraint(bigram_constraint(env))
+    known = known_log_reward(env)
+
+    def log_reward(tokens, lengths):  # what the trainer never samples gets (numerically) zero reward
+        return torch.where(trainer.constraint.contains(tokens, lengths), known(tokens, lengths), -1e4)
+
+    trainer.train(log_reward)
+    check_sampler_against_partition(trainer, env, log_reward)
+
+
+@pytest.mark.parametrize("conditioned", [False, True], ids=["plain", "beta"])
 @pytest.mark.parametrize("policy", ["mlp", "gru", "transformer"])
 @pytest.mark.parametrize("env", [TokenEnv(3, 2, 5), TokenEnv(5, 6, 6)], ids=["variable", "fixed"])
-def test_incremental_sampling_logits_match_the_batched_forward(policy, env):
+def test_incremental_sampling_logits_match_the_batched_forward(policy, env, conditioned):
     torch.manual_seed(0)
-    net = make_policy(env, policy, hidden_dim=32, n_layers=2).eval()
-    tokens, _ = sample_trajectories(net, env, 16, torch.Generator().manual_seed(1), epsilon=0.5)
+    beta_range = (0.5, 8.0) if conditioned else None
+    net = make_policy(env, policy, hidden_dim=32, n_layers=2, beta_range=beta_range).eval()
+    beta = torch.linspace(0.5, 8.0, 16) if conditioned else None
+    tokens, _ = sample_trajectories(net, env, 16, torch.Generator().manual_seed(1), epsilon=0.5, beta=beta)
     with torch.no_grad():
-        full, _ = net(tokens, env.n_positions)
-        state = net.start(16)
+        full, _ = net(tokens, env.n_positions, beta)
+        if conditioned:  # beta changes the logits
+            assert not torch.allclose(full, net(tokens, env.n_positions, beta.flip(0))[0])
+        state = net.start(16, beta)
         for t in range(env.max_length):  # the sampler's positions (t = L is a forced stop)
             logits, state = net.step(state, tokens, t)
             live = (tokens[:, t - 1] >= 0) if t else torch.ones(16, dtype=torch.bool)
             torch.testing.assert_close(logits[live], full[live, t], rtol=1e-4, atol=1e-4)
 
 
-def test_mlp_dense_and_prefix_sum_first_layers_agree():
+@pytest.mark.parametrize("beta_range", [None, (1.0, 4.0)], ids=["plain", "beta"])
+def test_mlp_dense_and_prefix_sum_first_layers_agree(beta_range):
     env = TokenEnv(4, 3, 6)
     torch.manual_seed(0)
-    net = make_policy(env, "mlp", hidden_dim=16)
-    tokens, _ = sample_trajectories(net, env, 8, torch.Generator().manual_seed(0), epsilon=1.0)
+    net = make_policy(env, "mlp", hidden_dim=16, beta_range=beta_range)
+    beta = None if beta_range is None else torch.linspace(1.0, 4.0, 8)
+    tokens, _ = sample_trajectories(net, env, 8, torch.Generator().manual_seed(0), epsilon=1.0, beta=beta)
     with torch.no_grad():
-        dense = net(tokens, env.n_positions)
+        dense = net(tokens, env.n_positions, beta)
         net.dense_max = 0
-        sums = net(tokens, env.n_positions)
+        sums = net(tokens, env.n_positions, beta)
     torch.testing.assert_close(dense, sums)
 
 
@@ -333,6 +474,73 @@ def test_config_checks_and_overrides():
         GFlowNetConfig(loss="db")
     with pytest.raises(InvalidInputError, match="offline_fraction \\+ replay_fraction"):
         GFlowNetConfig(offline_fraction=0.6, replay_fraction=0.6)
+
+
+def test_beta_conditioning_config_checks():
+    cfg = GFlowNetConfig(beta_conditioning=True, beta_min=1.0, beta_max=16.0, beta=4.0, sample_betas=[2, 8])
+    assert cfg.sample_betas == (2.0, 8.0) and cfg.proposal_betas == (2.0, 8.0)  # lists (TOML) become tuples
+    assert GFlowNetConfig(beta_conditioning=True, beta=4.0).proposal_betas == (4.0,)
+    bad = [
+        (dict(beta_min=0.0), "0 < beta_min <= beta_max"),
+        (dict(beta_min=5.0, beta_max=2.0, beta=3.0), "0 < beta_min <= beta_max"),
+        (dict(beta=30.0), "outside the trained range"),
+        (dict(beta=4.0, sample_betas=[0.5]), "outside the trained range"),
+        (dict(beta_sampling="normal"), "beta_sampling must be one of"),
+        (dict(sample_betas="high"), "sample_betas must be a list of numbers"),
+    ]
+    for settings, message in bad:
+        with pytest.raises(InvalidInputError, match=message):
+            GFlowNetConfig(beta_conditioning=True, **settings)
+    with pytest.raises(InvalidInputError, match="sample_betas needs beta_conditioning"):
+        GFlowNetConfig(sample_betas=[1.0])
+    GFlowNetConfig(beta_min=-1.0)  # the range is not looked at while conditioning is off
+
+
+def test_unconditioned_trainer_refuses_other_betas():
+    env = TokenEnv(4, 3, 3)
+    trainer = GFlowNetTrainer(env, GFlowNetConfig(beta=2.0, hidden_dim=8))
+    assert trainer.log_z_at(2.0) is trainer.log_z
+    with pytest.raises(ValueError, match="not beta-conditioned"):
+        trainer.sample(4, beta=3.0)
+    conditioned = GFlowNetTrainer(env, GFlowNetConfig(beta_conditioning=True, hidden_dim=8))
+    assert conditioned.log_z is None and conditioned.log_z_at(torch.tensor([1.0, 20.0])).shape == (2,)
+    with pytest.raises(ValueError, match="needs each trajectory's beta"):
+        conditioned.loss(*conditioned.sample(4), torch.zeros(4))
+
+
+@pytest.mark.parametrize("loss, policy", [("tb", "auto"), ("subtb", "transformer")])
+def test_generator_beta_conditioned_samples_at_each_proposal_beta(loss, policy):
+    data = offline()
+    quick = {**FAST, "steps": 60, "loss": loss, "policy": policy, "hidden_dim": 32}
+    cond = dict(beta_conditioning=True, beta_min=1.0, beta_max=16.0, beta=8.0, sample_betas=[1.0, 16.0])
+    gen = GFlowNetGenerator(**quick, **cond)
+    out = gen.propose(matches, 8, data, np.random.default_rng(7))
+    assert out == GFlowNetGenerator(**quick, **cond).propose(matches, 8, data, np.random.default_rng(7))
+    assert len(out) >= 8 and len(set(out)) == len(out) and SPACE.is_valid(out).all()
+    assert not set(out) & set(data.designs) and (np.diff(matches(out)) <= 0).all()
+    assert math.isfinite(gen.last_run["log_z"])
+
+
+def test_generator_masks_actions_off_the_rewards_bigram_support():
+    class SupportedReward:  # the shape of ProxyReward: off-support designs get -inf
+        def __init__(self):
+            self.support = type("Gate", (), {})()
+            self.support.seen = np.ones((4, 4), dtype=bool)
+            self.support.seen[3, 3] = self.support.seen[0, 2] = False  # no "TT", no "AG"
+
+        def __call__(self, designs):
+            r = matches(designs)
+            return np.where([("TT" in d) or ("AG" in d) for d in designs], -np.inf, r)
+
+    data = offline()
+    off_support = int(np.isinf(SupportedReward()(data.designs)).sum())  # all scored at calibration
+    gen = GFlowNetGenerator(**{**FAST, "steps": 40})
+    out = gen.propose(SupportedReward(), 16, data, np.random.default_rng(0))
+    assert gen.last_run["support_mask"] and gen.last_run["designs_invalid"] == off_support
+    assert len(out) >= 16 and not any(("TT" in d) or ("AG" in d) for d in out)
+    plain = GFlowNetGenerator(**{**FAST, "steps": 40}, support_mask=False)
+    plain.propose(SupportedReward(), 16, data, np.random.default_rng(0))
+    assert not plain.last_run["support_mask"] and plain.last_run["designs_invalid"] > off_support
 
 
 @pytest.mark.slow

@@ -2,7 +2,8 @@
 
 Left-to-right construction (``P_B = 1``), batched sampling in torch, trajectory balance or
 sub-trajectory balance, MLP / GRU / causal-transformer policies, reward normalization on
-the offline data, exploration (epsilon, temperature, offline designs, replay).
+the offline data, exploration (epsilon, temperature, offline designs, replay), and optional
+beta conditioning (one sampler for a range of reward exponents).
 
 Example::
 
@@ -11,25 +12,29 @@ Example::
 """
 
 from seqmbo.generators.gflownet.config import GFlowNetConfig
+from seqmbo.generators.gflownet.constraints import TransitionMask
 from seqmbo.generators.gflownet.env import TokenEnv
 from seqmbo.generators.gflownet.generator import GFlowNetGenerator
 from seqmbo.generators.gflownet.losses import subtrajectory_balance, trajectory_balance, trajectory_log_probs
-from seqmbo.generators.gflownet.policies import GRUPolicy, MLPPolicy, TransformerPolicy, make_policy
+from seqmbo.generators.gflownet.policies import BetaEmbedding, GRUPolicy, MLPPolicy, TransformerPolicy, make_policy
 from seqmbo.generators.gflownet.rewards import RewardCache, RewardShaper
 from seqmbo.generators.gflownet.sampler import sample_trajectories
-from seqmbo.generators.gflownet.trainer import GFlowNetTrainer, ReplayBuffer
+from seqmbo.generators.gflownet.trainer import GFlowNetTrainer, LogZHead, ReplayBuffer
 
 __all__ = [
+    "BetaEmbedding",
     "GFlowNetConfig",
     "GFlowNetGenerator",
     "GFlowNetTrainer",
     "GRUPolicy",
+    "LogZHead",
     "MLPPolicy",
     "ReplayBuffer",
     "RewardCache",
     "RewardShaper",
     "TokenEnv",
     "TransformerPolicy",
+    "TransitionMask",
     "make_policy",
     "sample_trajectories",
     "subtrajectory_balance",

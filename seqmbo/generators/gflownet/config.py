@@ -9,6 +9,7 @@ from seqmbo.errors import InvalidInputError
 LOSSES = ("tb", "subtb")
 POLICIES = ("auto", "mlp", "gru", "transformer")
 REWARD_TRANSFORMS = ("power", "exponential")
+BETA_SAMPLINGS = ("uniform", "log_uniform")
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,21 @@ class GFlowNetConfig:
         low_quantile: the quantile of the calibration rewards that maps to ``s = 0``
             (the best maps to ``s = 1``; better designs go above 1).
 
+    Beta conditioning (temperature-conditional GFlowNet, Zhang et al. 2023, Kim et al. 2023):
+        beta_conditioning: train one sampler for a whole range of ``beta`` instead of one
+            ``beta``. Every training trajectory (on-policy, offline or replayed) gets its own
+            ``beta`` drawn from ``[beta_min, beta_max]``; its log-reward is that ``beta``
+            times the shaped ``log R`` at ``beta = 1``; the policy (and the SubTB flow head)
+            sees an embedding of ``log beta``; ``log Z`` becomes a learned function of
+            ``beta`` (piecewise linear in ``beta``, trained at ``lr_logz``). Off by default:
+            then ``beta`` is fixed and nothing of this exists.
+        beta_min, beta_max: the trained range (``0 < beta_min <= beta_max``); ``beta`` and
+            every ``sample_betas`` value must lie inside it.
+        beta_sampling: how a trajectory's ``beta`` is drawn: ``"uniform"`` in ``beta`` or
+            ``"log_uniform"`` (uniform in ``log beta``).
+        sample_betas: the ``beta`` values the proposal samples at, the samples split evenly
+            between them (empty: ``beta`` only). Needs ``beta_conditioning``.
+
     Exploration:
         epsilon: probability of a uniformly random (valid) action at each step.
         temperature: softmax temperature of the training-time behaviour policy.
@@ -53,6 +69,10 @@ class GFlowNetConfig:
         offline_top_fraction: which offline designs count as "best" (by ``y``).
         replay_fraction: share of each batch drawn from the replay buffer.
         replay_size: how many of the best distinct designs seen the buffer keeps.
+        support_mask: when the reward has a support gate with a bigram table (``reward.support.seen``,
+            ``(V, V)``, as the run's :class:`~seqmbo.proxies.reward.ProxyReward` has), forbid
+            the actions that would leave it (and dead ends) while building designs: those
+            designs get the reward floor anyway. No effect when every pair is allowed.
 
     Proposal:
         sample_factor: after training, sample ``sample_factor * n`` designs.
@@ -80,12 +100,19 @@ class GFlowNetConfig:
     calibration_size: int = 4096
     low_quantile: float = 0.05
 
+    beta_conditioning: bool = False
+    beta_min: float = 1.0
+    beta_max: float = 20.0
+    beta_sampling: str = "uniform"
+    sample_betas: tuple[float, ...] = ()
+
     epsilon: float = 0.05
     temperature: float = 1.0
     offline_fraction: float = 0.25
     offline_top_fraction: float = 0.1
     replay_fraction: float = 0.25
     replay_size: int = 1000
+    support_mask: bool = True
 
     sample_factor: int = 16
     min_samples: int = 1024
@@ -121,4 +148,36 @@ class GFlowNetConfig:
             self.offline_fraction + self.replay_fraction <= 1.0,
             "offline_fraction + replay_fraction must be <= 1",
         )
+        self._check_beta_conditioning(need)
         need(self.sample_factor >= 1 and self.min_samples >= 0, "sample_factor must be >= 1")
+
+    def _check_beta_conditioning(self, need) -> None:
+        betas = self.sample_betas
+        if isinstance(betas, (int, float)):
+            betas = (betas,)
+        try:
+            betas = tuple(float(b) for b in betas)
+        except (TypeError, ValueError):
+            need(False, f"sample_betas must be a list of numbers, got {self.sample_betas!r}")
+        object.__setattr__(self, "sample_betas", betas)  # lists (TOML, --set) become a tuple
+        if not self.beta_conditioning:
+            need(not betas, "sample_betas needs beta_conditioning=true (set beta to sample at one beta)")
+            return
+        need(
+            self.beta_sampling in BETA_SAMPLINGS,
+            f"beta_sampling must be one of {BETA_SAMPLINGS}, got {self.beta_sampling!r}",
+        )
+        need(
+            0 < self.beta_min <= self.beta_max,
+            f"beta range must satisfy 0 < beta_min <= beta_max, got [{self.beta_min}, {self.beta_max}]",
+        )
+        for b in (self.beta, *betas):
+            need(
+                self.beta_min <= b <= self.beta_max,
+                f"beta {b} is outside the trained range [beta_min, beta_max] = [{self.beta_min}, {self.beta_max}]",
+            )
+
+    @property
+    def proposal_betas(self) -> tuple[float, ...]:
+        """The ``beta`` values the proposal samples at: ``sample_betas``, else ``(beta,)``."""
+        return self.sample_betas or (self.beta,)

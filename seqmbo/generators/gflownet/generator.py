@@ -13,6 +13,7 @@ from seqmbo._config import with_overrides
 from seqmbo.data.dataset import Dataset
 from seqmbo.generators.base import Reward
 from seqmbo.generators.gflownet.config import GFlowNetConfig
+from seqmbo.generators.gflownet.constraints import TransitionMask
 from seqmbo.generators.gflownet.env import TokenEnv, row_keys
 from seqmbo.generators.gflownet.rewards import RewardCache, RewardShaper
 from seqmbo.generators.gflownet.trainer import GFlowNetTrainer
@@ -28,8 +29,10 @@ class GFlowNetGenerator:
     ``R`` is the run's reward, normalized on the offline designs and sharpened (see
     :mod:`seqmbo.generators.gflownet.rewards`). Training batches mix on-policy designs
     (``epsilon``-uniform, tempered), the best offline designs and a replay buffer of the
-    best designs seen. Works on any space with the token interface (``vocab_size``,
-    ``min_length``, ``max_length``, ``encode``, ``decode``).
+    best designs seen. With ``beta_conditioning`` one sampler is trained for a range of
+    ``beta`` and the proposal samples at ``beta`` (or at each of ``sample_betas``). Works on
+    any space with the token interface (``vocab_size``, ``min_length``, ``max_length``,
+    ``encode``, ``decode``).
 
     Args:
         config: the settings (defaults: :class:`GFlowNetConfig`).
@@ -38,7 +41,8 @@ class GFlowNetGenerator:
 
     Attributes:
         last_run: diagnostics of the latest :meth:`propose` (``log_z``, ``final_loss``,
-            ``reward_calls``, ``designs_scored``, ``reward_lo``, ``reward_hi``, ``policy``).
+            ``reward_calls``, ``designs_scored``, ``designs_invalid`` (reward ``nan``/``-inf``),
+            ``reward_lo``, ``reward_hi``, ``policy``, ``support_mask``).
     """
 
     name = "gflownet"
@@ -76,6 +80,8 @@ class GFlowNetGenerator:
             torch.manual_seed(seed)
             trainer = GFlowNetTrainer(env, cfg, generator)
 
+        if cfg.support_mask:
+            trainer.set_constraint(TransitionMask.from_support(env, getattr(reward, "support", None)))
         cache = RewardCache(reward)
         pool_tokens, pool_lengths, shaper, seen = self._calibrate(dataset, env, cache, np_rng)
         if cfg.offline_fraction > 0:
@@ -105,13 +111,15 @@ class GFlowNetGenerator:
         order = np.argsort(-key, kind="stable")
         self.last_run = {
             "policy": type(trainer.policy).__name__,
-            "log_z": float(trainer.log_z.detach()),
+            "log_z": float(trainer.log_z_at().detach()),
             "final_loss": float(np.mean(losses[-50:])) if losses else math.nan,
             "reward_calls": cache.calls,
             "designs_scored": len(cache.values),
+            "designs_invalid": int(sum(not math.isfinite(v) for v in cache.values.values())),
             "reward_lo": shaper.lo,
             "reward_hi": shaper.hi,
             "n_candidates": len(candidates),
+            "support_mask": trainer.constraint is not None,
         }
         log.info("gflownet: %s", self.last_run)
         return [candidates[i] for i in order]
@@ -139,7 +147,8 @@ class GFlowNetGenerator:
         ok, lengths = env.valid_rows(tokens)
         decoded = dataset.space.decode(tokens[ok].numpy())
         raw = cache(decoded)
-        shaper = RewardShaper.fit(raw, cfg.reward_transform, cfg.beta, cfg.reward_min, cfg.low_quantile)
+        beta = 1.0 if cfg.beta_conditioning else cfg.beta  # conditioned: the trainer scales by each beta
+        shaper = RewardShaper.fit(raw, cfg.reward_transform, beta, cfg.reward_min, cfg.low_quantile)
         top = ok.clone()
         top[n_top:] = False
         seen = set(dataset.designs) | set(decoded)
@@ -147,9 +156,14 @@ class GFlowNetGenerator:
 
     @staticmethod
     def _sample(trainer: GFlowNetTrainer, space: Any, total: int) -> list[str]:
+        """``total`` designs, split evenly between the proposal betas (one unless conditioned)."""
         out: list[str] = []
-        temperature = trainer.config.sample_temperature
-        while len(out) < total:
-            tokens, _ = trainer.sample(min(_SAMPLE_CHUNK, total - len(out)), temperature=temperature)
-            out += space.decode(tokens.numpy())
+        cfg = trainer.config
+        betas = cfg.proposal_betas if cfg.beta_conditioning else (None,)
+        for i, beta in enumerate(betas):
+            goal = total * (i + 1) // len(betas)
+            while len(out) < goal:
+                chunk = min(_SAMPLE_CHUNK, goal - len(out))
+                tokens, _ = trainer.sample(chunk, temperature=cfg.sample_temperature, beta=beta)
+                out += space.decode(tokens.numpy())
         return out

@@ -24,6 +24,7 @@ def trajectory_log_probs(
     tokens: torch.Tensor,
     lengths: torch.Tensor,
     masks: torch.Tensor | None = None,
+    beta: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-step forward log-probabilities of given designs, in one batched call.
 
@@ -32,14 +33,16 @@ def trajectory_log_probs(
         env: the environment.
         tokens: ``(n, L)`` designs, padded with negatives.
         lengths: ``(n,)`` their lengths.
-        masks: ``env.masks()``, if the caller already has it.
+        masks: ``env.masks()``, if the caller already has it, or per-design masks ``(n, P, A)``
+            (next-token constraints).
+        beta: ``(n,)`` inverse temperatures, for a beta-conditioned policy only.
 
     Returns:
         ``log_pf (n, P)`` (``0`` where no action is taken) and the flow head's
         ``log_flow (n, P)`` at each prefix, ``P = env.n_positions``.
     """
     masks = env.masks() if masks is None else masks
-    logits, log_flow = policy(tokens, env.n_positions)
+    logits, log_flow = policy(tokens, env.n_positions) if beta is None else policy(tokens, env.n_positions, beta)
     if not bool(masks.all()):
         logits = logits.masked_fill(~masks, float("-inf"))
     actions, taken = env.actions(tokens, lengths)
@@ -50,7 +53,7 @@ def trajectory_log_probs(
 
 
 def trajectory_balance(log_pf: torch.Tensor, log_z: torch.Tensor, log_reward: torch.Tensor) -> torch.Tensor:
-    """Mean TB loss of a batch: ``log_pf (n, P)`` per step, ``log_reward (n,)``."""
+    """Mean TB loss of a batch: ``log_pf (n, P)`` per step, ``log_reward (n,)``, ``log_z`` scalar or ``(n,)``."""
     return (log_z + log_pf.sum(dim=1) - log_reward).pow(2).mean()
 
 
@@ -67,14 +70,14 @@ def subtrajectory_balance(
     Args:
         log_pf: ``(n, P)`` per-step forward log-probabilities (``0`` after the last action).
         log_flow: ``(n, P)`` learned ``log F`` of the prefixes (index 0 is replaced by ``log_z``).
-        log_z: scalar ``log Z``.
+        log_z: scalar ``log Z``, or ``(n,)`` (one a trajectory: a beta-conditioned ``log Z``).
         log_reward: ``(n,)`` terminal log-rewards.
         n_steps: ``(n,)`` actions in each trajectory ``K`` (``<= P``).
         lam: sub-trajectory weight base.
     """
     n, p = log_pf.shape
     idx = torch.arange(p + 1)
-    flows = torch.cat([log_z.expand(n, 1), log_flow[:, 1:], log_flow.new_zeros(n, 1)], dim=1)
+    flows = torch.cat([log_z.reshape(-1, 1).expand(n, 1), log_flow[:, 1:], log_flow.new_zeros(n, 1)], dim=1)
     flows = torch.where(idx[None, :] == n_steps[:, None], log_reward[:, None], flows)
     cum = torch.cat([log_pf.new_zeros(n, 1), log_pf.cumsum(dim=1)], dim=1)
     a = flows - cum  # residual(i, j) = a_i - a_j

@@ -2,10 +2,18 @@
 
 Every policy offers two views of the same function:
 
-* ``forward(tokens, n_pos)`` — logits ``(n, P, A)`` and log-flows ``(n, P)`` at *every*
-  prefix length ``0..P-1`` of the designs ``tokens (n, L)`` in one batched call (training);
-* ``start(n)`` / ``step(state, tokens, t)`` — the logits ``(n, A)`` at prefix length ``t``
-  while a batch is being built (sampling), reusing work from earlier steps.
+* ``forward(tokens, n_pos, beta=None)`` — logits ``(n, P, A)`` and log-flows ``(n, P)`` at
+  *every* prefix length ``0..P-1`` of the designs ``tokens (n, L)`` in one batched call
+  (training);
+* ``start(n, beta=None)`` / ``step(state, tokens, t)`` — the logits ``(n, A)`` at prefix
+  length ``t`` while a batch is being built (sampling), reusing work from earlier steps.
+
+A policy built with ``beta_range=(beta_min, beta_max)`` is *beta-conditioned*: it takes each
+design's inverse temperature ``beta (n,)`` and adds a learned embedding of ``log beta``
+(:class:`BetaEmbedding`) to its input features — the first-layer pre-activation of the MLP,
+every input embedding of the GRU and the transformer — so the logits and the flow head are
+functions of ``beta``. Without ``beta_range`` there is no embedding and ``beta`` must be
+``None``.
 
 Policies:
 
@@ -22,6 +30,7 @@ Policies:
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -31,16 +40,59 @@ from torch.nn import functional as F
 from seqmbo.generators.gflownet.env import TokenEnv
 
 
-class MLPPolicy(nn.Module):
+class BetaEmbedding(nn.Module):
+    """``beta (n,)`` -> features ``(n, H)``: a small MLP on ``log beta`` rescaled to ``[-1, 1]``.
+
+    Args:
+        beta_range: ``(beta_min, beta_max)``, the range the policy is trained on.
+        dim: output width ``H``.
+    """
+
+    def __init__(self, beta_range: tuple[float, float], dim: int) -> None:
+        super().__init__()
+        lo, hi = math.log(beta_range[0]), math.log(beta_range[1])
+        self.center = (lo + hi) / 2
+        self.half_width = (hi - lo) / 2 if hi > lo else 1.0
+        self.net = nn.Sequential(nn.Linear(1, dim), nn.SiLU(), nn.Linear(dim, dim))
+
+    def forward(self, beta: torch.Tensor) -> torch.Tensor:
+        u = (beta.to(torch.float32).log() - self.center) / self.half_width
+        return self.net(u.unsqueeze(-1))
+
+
+class _Conditioned(nn.Module):
+    """The optional beta embedding shared by every policy (created last: see ``_condition``)."""
+
+    def _condition(self, beta_range: tuple[float, float] | None, dim: int) -> None:
+        # created after every other parameter, so an unconditioned policy draws the same
+        # initial weights from the global RNG as before the option existed
+        self.beta_embed = None if beta_range is None else BetaEmbedding(beta_range, dim)
+
+    def _beta_features(self, beta: torch.Tensor | None) -> torch.Tensor | None:
+        """``(n, H)`` features of ``beta``, or ``None`` without conditioning."""
+        if self.beta_embed is None:
+            if beta is not None:
+                raise ValueError("this policy is not beta-conditioned (build it with beta_range)")
+            return None
+        if beta is None:
+            raise ValueError("a beta-conditioned policy needs beta")
+        return self.beta_embed(beta)
+
+
+class MLPPolicy(_Conditioned):
     """MLP over the flattened one-hot prefix, for short (fixed-length) designs.
 
     Args:
         env: the environment (sets ``L``, ``V`` and the number of actions ``A``).
         hidden_dim: width ``H`` of the hidden layers.
         n_layers: hidden layers (``2`` gives ``LV -> H -> H -> A + 1``).
+        beta_range: ``(beta_min, beta_max)`` for a beta-conditioned policy (its embedding is
+            added to the first-layer pre-activation), ``None`` for none.
     """
 
-    def __init__(self, env: TokenEnv, hidden_dim: int = 256, n_layers: int = 2) -> None:
+    def __init__(
+        self, env: TokenEnv, hidden_dim: int = 256, n_layers: int = 2, beta_range: tuple[float, float] | None = None
+    ) -> None:
         super().__init__()
         self.env = env
         self.n_actions = env.n_actions
@@ -56,14 +108,18 @@ class MLPPolicy(nn.Module):
         mask = (positions[None, : env.max_length] < positions[:, None]).float()
         self.register_buffer("prefix_mask", mask, persistent=False)
         self.dense_max = 256  # largest L * V evaluated with the dense one-hot matmul
+        self._condition(beta_range, hidden_dim)
 
     def _columns(self, tokens: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
         """First-layer columns of the placed tokens ``(..., H)``; zero at padding."""
         cols = F.embedding(offsets + tokens.clamp(min=0), self.first.weight.t())
         return torch.where((tokens >= 0).unsqueeze(-1), cols, 0.0)
 
-    def forward(self, tokens: torch.Tensor, n_pos: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, tokens: torch.Tensor, n_pos: int, beta: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         v, length = self.env.vocab_size, self.env.max_length
+        cond = self._beta_features(beta)
         if length * v <= self.dense_max:
             # small one-hot: the plain MLP on the one-hot prefixes (n, P, L*V)
             onehot = F.one_hot(tokens + 1, v + 1)[..., 1:].to(self.first.weight.dtype)  # padding -> 0
@@ -73,13 +129,17 @@ class MLPPolicy(nn.Module):
             # large one-hot: prefix sums of the placed tokens' columns, as one small matmul
             cols = self._columns(tokens[:, : n_pos - 1], self.offsets[: n_pos - 1])
             pre = torch.matmul(self.prefix_mask[:n_pos, : n_pos - 1], cols) + self.first.bias
+        if cond is not None:
+            pre = pre.view(tokens.shape[0], n_pos, -1) + cond[:, None, :]
         out = self.trunk(pre.reshape(-1, pre.shape[-1])).view(tokens.shape[0], n_pos, -1)
         return out[..., : self.n_actions], out[..., self.n_actions]
 
-    def start(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def start(self, n: int, beta: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         # sampling state: the first layer's pre-activation and its weight columns (L*V, H);
         # rows that have stopped get garbage added, which is harmless (their logits are unused)
-        return self.first.bias.expand(n, -1), self.first.weight.t().contiguous()
+        pre = self.first.bias.expand(n, -1)
+        cond = self._beta_features(beta)
+        return pre if cond is None else pre + cond, self.first.weight.t().contiguous()
 
     def step(self, state: tuple[torch.Tensor, torch.Tensor], tokens: torch.Tensor, t: int) -> tuple[torch.Tensor, Any]:
         pre, columns = state
@@ -88,8 +148,11 @@ class MLPPolicy(nn.Module):
         return self.trunk(pre)[:, : self.n_actions], (pre, columns)
 
 
-class _TokenInputs(nn.Module):
-    """Shared input handling of the autoregressive policies: ``[BOS, x_1..x_{P-1}]``."""
+class _TokenInputs(_Conditioned):
+    """Shared input handling of the autoregressive policies: ``[BOS, x_1..x_{P-1}]``.
+
+    Their sampling state is ``(recurrent state or caches, beta features or None)``.
+    """
 
     def __init__(self, env: TokenEnv) -> None:
         super().__init__()
@@ -102,6 +165,14 @@ class _TokenInputs(nn.Module):
         body = tokens[:, : n_pos - 1]
         body = torch.where(body >= 0, body, self.pad)
         return torch.cat([body.new_full((tokens.shape[0], 1), self.bos), body], dim=1)
+
+    def _embed(self, embed: nn.Embedding, inputs: torch.Tensor, cond: torch.Tensor | None) -> torch.Tensor:
+        """Input embeddings ``(n, p, H)`` of ``inputs (n, p)``, plus the beta features."""
+        x = embed(inputs)
+        return x if cond is None else x + cond[:, None, :]
+
+    def start(self, n: int, beta: torch.Tensor | None = None) -> tuple[Any, torch.Tensor | None]:
+        return None, self._beta_features(beta)
 
     def _input_at(self, tokens: torch.Tensor, t: int) -> torch.Tensor:
         if t == 0:
@@ -117,25 +188,30 @@ class GRUPolicy(_TokenInputs):
         env: the environment.
         hidden_dim: embedding and hidden size.
         n_layers: stacked GRU layers.
+        beta_range: ``(beta_min, beta_max)`` for a beta-conditioned policy (its embedding is
+            added to every input embedding), ``None`` for none.
     """
 
-    def __init__(self, env: TokenEnv, hidden_dim: int = 256, n_layers: int = 2) -> None:
+    def __init__(
+        self, env: TokenEnv, hidden_dim: int = 256, n_layers: int = 2, beta_range: tuple[float, float] | None = None
+    ) -> None:
         super().__init__(env)
         self.embed = nn.Embedding(env.vocab_size + 2, hidden_dim)
         self.gru = nn.GRU(hidden_dim, hidden_dim, num_layers=n_layers, batch_first=True)
         self.head = nn.Linear(hidden_dim, env.n_actions + 1)
+        self._condition(beta_range, hidden_dim)
 
-    def forward(self, tokens: torch.Tensor, n_pos: int) -> tuple[torch.Tensor, torch.Tensor]:
-        out, _ = self.gru(self.embed(self._inputs(tokens, n_pos)))
+    def forward(
+        self, tokens: torch.Tensor, n_pos: int, beta: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        out, _ = self.gru(self._embed(self.embed, self._inputs(tokens, n_pos), self._beta_features(beta)))
         out = self.head(out)
         return out[..., : self.n_actions], out[..., self.n_actions]
 
-    def start(self, n: int) -> Any:
-        return None
-
     def step(self, state: Any, tokens: torch.Tensor, t: int) -> tuple[torch.Tensor, Any]:
-        out, state = self.gru(self.embed(self._input_at(tokens, t)).unsqueeze(1), state)
-        return self.head(out[:, 0])[:, : self.n_actions], state
+        hidden, cond = state
+        out, hidden = self.gru(self._embed(self.embed, self._input_at(tokens, t)[:, None], cond), hidden)
+        return self.head(out[:, 0])[:, : self.n_actions], (hidden, cond)
 
 
 class _Block(nn.Module):
@@ -170,9 +246,18 @@ class TransformerPolicy(_TokenInputs):
         hidden_dim: model dimension (feed-forward is twice that).
         n_layers: attention blocks.
         n_heads: attention heads (reduced until it divides ``hidden_dim``).
+        beta_range: ``(beta_min, beta_max)`` for a beta-conditioned policy (its embedding is
+            added to every input embedding), ``None`` for none.
     """
 
-    def __init__(self, env: TokenEnv, hidden_dim: int = 128, n_layers: int = 2, n_heads: int = 4) -> None:
+    def __init__(
+        self,
+        env: TokenEnv,
+        hidden_dim: int = 128,
+        n_layers: int = 2,
+        n_heads: int = 4,
+        beta_range: tuple[float, float] | None = None,
+    ) -> None:
         super().__init__(env)
         while hidden_dim % n_heads:
             n_heads -= 1
@@ -181,25 +266,28 @@ class TransformerPolicy(_TokenInputs):
         self.blocks = nn.ModuleList(_Block(hidden_dim, n_heads) for _ in range(n_layers))
         self.norm = nn.LayerNorm(hidden_dim)
         self.head = nn.Linear(hidden_dim, env.n_actions + 1)
+        self._condition(beta_range, hidden_dim)
 
-    def _run(self, inputs: torch.Tensor, first: int, caches: list | None) -> tuple[torch.Tensor, list]:
-        x = self.embed(inputs) + self.position[first : first + inputs.shape[1]]
+    def _run(
+        self, inputs: torch.Tensor, first: int, caches: list | None, cond: torch.Tensor | None
+    ) -> tuple[torch.Tensor, list]:
+        x = self._embed(self.embed, inputs, cond) + self.position[first : first + inputs.shape[1]]
         new = []
         for i, block in enumerate(self.blocks):
             x, kv = block(x, None if caches is None else caches[i])
             new.append(kv)
         return self.head(self.norm(x)), new
 
-    def forward(self, tokens: torch.Tensor, n_pos: int) -> tuple[torch.Tensor, torch.Tensor]:
-        out, _ = self._run(self._inputs(tokens, n_pos), 0, None)
+    def forward(
+        self, tokens: torch.Tensor, n_pos: int, beta: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        out, _ = self._run(self._inputs(tokens, n_pos), 0, None, self._beta_features(beta))
         return out[..., : self.n_actions], out[..., self.n_actions]
 
-    def start(self, n: int) -> Any:
-        return None
-
     def step(self, state: Any, tokens: torch.Tensor, t: int) -> tuple[torch.Tensor, Any]:
-        out, state = self._run(self._input_at(tokens, t).unsqueeze(1), t, state)
-        return out[:, 0, : self.n_actions], state
+        caches, cond = state
+        out, caches = self._run(self._input_at(tokens, t).unsqueeze(1), t, caches, cond)
+        return out[:, 0, : self.n_actions], (caches, cond)
 
 
 def policy_kind(env: TokenEnv, policy: str = "auto", mlp_max_length: int = 32) -> str:
@@ -219,10 +307,12 @@ def make_policy(
     hidden_dim: int | None = None,
     n_layers: int | None = None,
     mlp_max_length: int = 32,
+    beta_range: tuple[float, float] | None = None,
 ) -> nn.Module:
     """Build the policy named ``policy`` (``"auto"``, ``"mlp"``, ``"gru"``, ``"transformer"``).
 
-    ``hidden_dim`` / ``n_layers`` left ``None`` take the policy's defaults (:data:`SIZES`).
+    ``hidden_dim`` / ``n_layers`` left ``None`` take the policy's defaults (:data:`SIZES`);
+    ``beta_range=(beta_min, beta_max)`` makes it beta-conditioned.
     """
     kind = policy_kind(env, policy, mlp_max_length)
     if kind not in SIZES:
@@ -230,7 +320,7 @@ def make_policy(
     hidden_dim = hidden_dim or SIZES[kind][0]
     n_layers = n_layers or SIZES[kind][1]
     if kind == "mlp":
-        return MLPPolicy(env, hidden_dim, n_layers)
+        return MLPPolicy(env, hidden_dim, n_layers, beta_range)
     if kind == "gru":
-        return GRUPolicy(env, hidden_dim, n_layers)
-    return TransformerPolicy(env, hidden_dim, n_layers)
+        return GRUPolicy(env, hidden_dim, n_layers, beta_range)
+    return TransformerPolicy(env, hidden_dim, n_layers, beta_range=beta_range)

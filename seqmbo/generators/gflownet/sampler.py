@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from seqmbo.generators.gflownet.constraints import TransitionMask
 from seqmbo.generators.gflownet.env import PAD, TokenEnv
 
 
@@ -17,6 +18,11 @@ def _gumbel_argmax(logits: torch.Tensor, generator: torch.Generator | None) -> t
     """One categorical draw a row from unnormalized ``logits (n, A)`` (``-inf`` = invalid)."""
     u = torch.rand(logits.shape, generator=generator, dtype=logits.dtype)  # u = 0 gives -inf noise: harmless
     return (logits - u.log_().neg_().log_()).argmax(dim=1)
+
+
+def _blocked(valid: torch.Tensor) -> torch.Tensor:
+    """``0`` where ``valid``, ``-inf`` elsewhere (float32)."""
+    return torch.zeros(valid.shape, dtype=torch.float32).masked_fill_(~valid, float("-inf"))
 
 
 @torch.no_grad()
@@ -28,6 +34,8 @@ def sample_trajectories(
     epsilon: float = 0.0,
     temperature: float = 1.0,
     masks: torch.Tensor | None = None,
+    beta: torch.Tensor | None = None,
+    constraint: TransitionMask | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Build ``n`` designs token by token from ``policy``.
 
@@ -39,25 +47,28 @@ def sample_trajectories(
         epsilon: probability of replacing an action by a uniformly random valid one.
         temperature: divides the logits (``1`` samples the policy itself).
         masks: ``env.masks()``, if the caller already has it.
+        beta: ``(n,)`` inverse temperatures, for a beta-conditioned policy only.
+        constraint: next-token constraints (on top of ``masks``), if any.
 
     Returns:
         ``tokens (n, L)`` int64 padded with :data:`PAD`, and ``lengths (n,)`` int64.
     """
     masks = env.masks() if masks is None else masks
-    blocked = torch.zeros(masks.shape, dtype=torch.float32).masked_fill_(~masks, float("-inf"))
+    blocked = _blocked(masks)
     restricted = (~masks).any(dim=1).tolist()  # positions where some action is invalid
     L, stop = env.max_length, env.stop
     tokens = torch.full((n, L), PAD, dtype=torch.long)
     lengths = torch.full((n,), L, dtype=torch.long)
     done = torch.zeros(n, dtype=torch.bool)
-    state = policy.start(n)
+    state = policy.start(n) if beta is None else policy.start(n, beta)
     for t in range(L):
         logits, state = policy.step(state, tokens, t)
         if temperature != 1.0:
             logits = logits / temperature
-        actions = _gumbel_argmax(logits + blocked[t] if restricted[t] else logits, generator)
+        block = blocked[t] if constraint is None else _blocked(constraint.at(t, tokens))
+        actions = _gumbel_argmax(logits + block if restricted[t] or constraint is not None else logits, generator)
         if epsilon > 0.0:
-            uniform = _gumbel_argmax(blocked[t].expand(n, -1), generator)
+            uniform = _gumbel_argmax(block.expand(n, -1), generator)
             explore = torch.rand(n, generator=generator) < epsilon
             actions = torch.where(explore, uniform, actions)
         if stop is None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 
 import torch
 from torch import nn
 
 from seqmbo.generators.gflownet.config import GFlowNetConfig
+from seqmbo.generators.gflownet.constraints import TransitionMask
 from seqmbo.generators.gflownet.env import TokenEnv, row_keys
 from seqmbo.generators.gflownet.losses import subtrajectory_balance, trajectory_balance, trajectory_log_probs
 from seqmbo.generators.gflownet.policies import make_policy
@@ -17,7 +19,42 @@ from seqmbo.generators.gflownet.sampler import sample_trajectories
 log = logging.getLogger(__name__)
 
 LogReward = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-"""Maps designs ``tokens (n, L)``, ``lengths (n,)`` to log-rewards ``(n,)`` float32."""
+"""Maps designs ``tokens (n, L)``, ``lengths (n,)`` to log-rewards ``(n,)`` float32.
+
+For a beta-conditioned trainer these are the log-rewards at ``beta = 1``; a trajectory's
+target is its ``beta`` times that.
+"""
+
+
+class LogZHead(nn.Module):
+    """``log Z(beta)`` of a beta-conditioned GFlowNet: piecewise linear in ``beta``.
+
+    One learned value a knot, knots evenly spaced over ``[beta_min, beta_max]``, linear in
+    between. Each value is a plain scalar like the unconditioned ``log Z``, so it trains
+    well at the same high learning rate; ``log Z(beta)`` is convex and smooth, so linear
+    interpolation between close knots loses little.
+
+    Args:
+        beta_min, beta_max: the trained range.
+        n_knots: knots (one when the range is a single point).
+    """
+
+    def __init__(self, beta_min: float, beta_max: float, n_knots: int = 32) -> None:
+        super().__init__()
+        n = 1 if beta_max <= beta_min else max(2, n_knots)
+        self.beta_min, self.beta_max = float(beta_min), float(beta_max)
+        self.values = nn.Parameter(torch.zeros(n))
+
+    def forward(self, beta: torch.Tensor) -> torch.Tensor:
+        """``log Z`` at each of ``beta (n,)`` (clamped to the range)."""
+        n = self.values.shape[0]
+        if n == 1:
+            return self.values[0].expand(beta.shape)
+        pos = (beta.to(self.values.dtype) - self.beta_min) / (self.beta_max - self.beta_min) * (n - 1)
+        pos = pos.clamp(0, n - 1)
+        i = pos.floor().long().clamp(max=n - 2)
+        w = pos - i
+        return (1 - w) * self.values[i] + w * self.values[i + 1]
 
 
 class ReplayBuffer:
@@ -68,6 +105,11 @@ class ReplayBuffer:
 class GFlowNetTrainer:
     """A policy, ``log Z``, an optimizer, and the loop that trains them.
 
+    With ``config.beta_conditioning`` the policy is beta-conditioned, ``log Z`` is a
+    :class:`LogZHead` (``self.log_z`` is then ``None``; use :meth:`log_z_at`), every
+    training trajectory gets its own ``beta`` and the log-reward callable must give the
+    log-rewards at ``beta = 1``.
+
     Args:
         env: the environment.
         config: training, policy and exploration settings.
@@ -80,11 +122,22 @@ class GFlowNetTrainer:
         self.env = env
         self.config = config = config or GFlowNetConfig()
         self.generator = generator
-        self.policy = make_policy(env, config.policy, config.hidden_dim, config.n_layers, config.mlp_max_length)
-        self.log_z = nn.Parameter(torch.zeros(()))
+        self.conditioned = config.beta_conditioning
+        beta_range = (config.beta_min, config.beta_max) if self.conditioned else None
+        self.policy = make_policy(
+            env, config.policy, config.hidden_dim, config.n_layers, config.mlp_max_length, beta_range
+        )
+        self.log_z: nn.Parameter | None = None
+        self.log_z_head: LogZHead | None = None
+        if self.conditioned:
+            self.log_z_head = LogZHead(config.beta_min, config.beta_max)
+            log_z_params = list(self.log_z_head.parameters())
+        else:
+            self.log_z = nn.Parameter(torch.zeros(()))
+            log_z_params = [self.log_z]
         groups = [
             {"params": list(self.policy.parameters()), "lr": config.lr},
-            {"params": [self.log_z], "lr": config.lr_logz},
+            {"params": log_z_params, "lr": config.lr_logz},
         ]
         try:  # the fused kernel is ~2.5x faster on CPU for small networks
             self.optimizer = torch.optim.Adam(groups, fused=True)
@@ -95,30 +148,101 @@ class GFlowNetTrainer:
         if config.replay_fraction > 0:
             self.replay = ReplayBuffer(config.replay_size, env.max_length, env.vocab_size)
         self.offline: tuple[torch.Tensor, torch.Tensor] | None = None
+        self.constraint: TransitionMask | None = None
+
+    def set_constraint(self, constraint: TransitionMask | None) -> None:
+        """Next-token constraints for sampling and the losses (set before :meth:`set_offline`)."""
+        self.constraint = constraint
 
     def set_offline(self, tokens: torch.Tensor, lengths: torch.Tensor) -> None:
-        """Designs ``(m, L)`` mixed into every batch as off-policy trajectories."""
+        """Designs ``(m, L)`` mixed into every batch as off-policy trajectories.
+
+        Designs that break the constraint (if any) are left out: the policy gives them
+        probability zero.
+        """
+        if self.constraint is not None and tokens.shape[0]:
+            ok = self.constraint.contains(tokens, lengths)
+            tokens, lengths = tokens[ok], lengths[ok]
         self.offline = (tokens, lengths) if tokens.shape[0] else None
 
+    def _masks(self, tokens: torch.Tensor) -> torch.Tensor:
+        """The valid actions of designs: ``(P, A)``, or ``(n, P, A)`` under a constraint."""
+        return self.masks if self.constraint is None else self.constraint.masks(tokens)
+
+    # ------------------------------------------------------------------ beta
+    def _betas(self, n: int, beta: float | torch.Tensor | None) -> torch.Tensor | None:
+        """``(n,)`` betas for a conditioned policy (default ``config.beta``); ``None`` otherwise."""
+        if not self.conditioned:
+            if beta is not None and not (isinstance(beta, (int, float)) and beta == self.config.beta):
+                raise ValueError("this GFlowNet is not beta-conditioned: it samples at config.beta only")
+            return None
+        if beta is None:
+            beta = self.config.beta
+        if isinstance(beta, torch.Tensor):
+            return beta.to(torch.float32).expand(n)
+        return torch.full((n,), float(beta))
+
+    def draw_betas(self, n: int) -> torch.Tensor:
+        """``n`` training betas from ``[beta_min, beta_max]`` by ``config.beta_sampling``."""
+        cfg = self.config
+        u = torch.rand(n, generator=self.generator)
+        if cfg.beta_sampling == "log_uniform":
+            lo, hi = math.log(cfg.beta_min), math.log(cfg.beta_max)
+            return (lo + (hi - lo) * u).exp()
+        return cfg.beta_min + (cfg.beta_max - cfg.beta_min) * u
+
+    def log_z_at(self, beta: float | torch.Tensor | None = None) -> torch.Tensor:
+        """``log Z`` at ``beta`` (default ``config.beta``; a tensor gives one a beta)."""
+        if self.log_z_head is None:
+            self._betas(1, beta)  # refuses other betas
+            return self.log_z
+        if isinstance(beta, torch.Tensor):
+            return self.log_z_head(beta.to(torch.float32))
+        return self.log_z_head(self._betas(1, beta))[0]
+
     # ------------------------------------------------------------------ sampling
-    def sample(self, n: int, temperature: float = 1.0, epsilon: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
-        """``n`` designs ``tokens (n, L)``, ``lengths (n,)`` from the current policy."""
-        return sample_trajectories(self.policy, self.env, n, self.generator, epsilon, temperature, self.masks)
+    def sample(
+        self, n: int, temperature: float = 1.0, epsilon: float = 0.0, beta: float | torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``n`` designs ``tokens (n, L)``, ``lengths (n,)`` from the current policy (at ``beta``)."""
+        betas = self._betas(n, beta)
+        return sample_trajectories(
+            self.policy, self.env, n, self.generator, epsilon, temperature, self.masks, betas, self.constraint
+        )
 
     @torch.no_grad()
-    def log_prob(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """Exact ``log P_F(x)`` ``(n,)`` of designs under the policy (``P_B = 1``)."""
-        log_pf, _ = trajectory_log_probs(self.policy, self.env, tokens, lengths, self.masks)
+    def log_prob(
+        self, tokens: torch.Tensor, lengths: torch.Tensor, beta: float | torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Exact ``log P_F(x)`` ``(n,)`` of designs under the policy (``P_B = 1``), at ``beta``."""
+        betas = self._betas(tokens.shape[0], beta)
+        log_pf, _ = trajectory_log_probs(self.policy, self.env, tokens, lengths, self._masks(tokens), betas)
         return log_pf.sum(dim=1)
 
     # ------------------------------------------------------------------ training
-    def loss(self, tokens: torch.Tensor, lengths: torch.Tensor, log_reward: torch.Tensor) -> torch.Tensor:
-        """The configured balance loss of a batch of complete designs."""
-        log_pf, log_flow = trajectory_log_probs(self.policy, self.env, tokens, lengths, self.masks)
+    def loss(
+        self,
+        tokens: torch.Tensor,
+        lengths: torch.Tensor,
+        log_reward: torch.Tensor,
+        beta: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """The configured balance loss of a batch of complete designs.
+
+        Conditioned: ``beta (n,)`` is each trajectory's beta and ``log_reward`` the
+        log-rewards at ``beta = 1`` (the target is ``beta * log_reward``).
+        """
+        if self.conditioned:
+            if beta is None:
+                raise ValueError("a beta-conditioned loss needs each trajectory's beta")
+            log_z, log_reward = self.log_z_head(beta), beta * log_reward
+        else:
+            log_z = self.log_z
+        log_pf, log_flow = trajectory_log_probs(self.policy, self.env, tokens, lengths, self._masks(tokens), beta)
         if self.config.loss == "tb":
-            return trajectory_balance(log_pf, self.log_z, log_reward)
+            return trajectory_balance(log_pf, log_z, log_reward)
         steps = self.env.n_steps(lengths)
-        return subtrajectory_balance(log_pf, log_flow, self.log_z, log_reward, steps, self.config.subtb_lambda)
+        return subtrajectory_balance(log_pf, log_flow, log_z, log_reward, steps, self.config.subtb_lambda)
 
     def step(self, log_reward: LogReward) -> float:
         """One gradient step on a batch (on-policy + offline + replay); returns the loss."""
@@ -126,7 +250,8 @@ class GFlowNetTrainer:
         n_off = round(cfg.batch_size * cfg.offline_fraction) if self.offline is not None else 0
         n_rep = round(cfg.batch_size * cfg.replay_fraction) if self.replay is not None and len(self.replay) else 0
         n_on = max(cfg.batch_size - n_off - n_rep, 1)
-        tokens, lengths = self.sample(n_on, cfg.temperature, cfg.epsilon)
+        beta = self.draw_betas(n_on) if self.conditioned else None
+        tokens, lengths = self.sample(n_on, cfg.temperature, cfg.epsilon, beta)
         if n_off:
             idx = torch.randint(self.offline[0].shape[0], (n_off,), generator=gen)
             tokens = torch.cat([tokens, self.offline[0][idx]])
@@ -139,7 +264,9 @@ class GFlowNetTrainer:
                 tokens = torch.cat([tokens, rep_tokens])
                 lengths = torch.cat([lengths, rep_lengths])
                 log_r = torch.cat([log_r, rep_r])
-        loss = self.loss(tokens, lengths, log_r)
+        if beta is not None:  # off-policy rows get their own betas too
+            beta = torch.cat([beta, self.draw_betas(tokens.shape[0] - n_on)])
+        loss = self.loss(tokens, lengths, log_r, beta)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if cfg.grad_clip is not None:
@@ -154,6 +281,6 @@ class GFlowNetTrainer:
         for i in range(steps):
             losses.append(self.step(log_reward))
             if log.isEnabledFor(logging.DEBUG) and (i + 1) % max(1, steps // 10) == 0:
-                log_z = float(self.log_z.detach())
+                log_z = float(self.log_z_at().detach())
                 log.debug("gflownet step %d/%d loss %.4f log Z %.3f", i + 1, steps, losses[-1], log_z)
         return losses

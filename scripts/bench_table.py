@@ -36,9 +36,12 @@ def main() -> int:
             runs = []
             for seed in range(args.seeds):
                 try:
-                    cfg = RunConfig(task=task, generator=gen, seed=seed).apply_task_defaults()
-                    for item in args.set:
-                        cfg.set(*parse_setting(item))
+                    settings = [parse_setting(item) for item in args.set]
+                    cfg = RunConfig(task=task, generator=gen, seed=seed)
+                    cfg.proxy = dict(settings).get("proxy", cfg.proxy)  # the task's proxy_options depend on it
+                    cfg.apply_task_defaults()
+                    for key, value in settings:
+                        cfg.set(key, value)
                     res = execute(cfg, out / f"{task}_{gen}_seed{seed}")
                 except SeqmboError as e:
                     print(f"error: {task} {gen} seed {seed}: {e}", file=sys.stderr)

@@ -109,11 +109,11 @@ def cmd_design(args: argparse.Namespace) -> int:
     cfg = RunConfig.from_toml(args.config) if args.config else RunConfig()
     if args.task is not None:
         cfg.task = args.task
-    if not args.config:  # a written config.toml already holds the task's defaults, resolved
-        cfg.apply_task_defaults()
     for key in ("generator", "proxy", "n", "seed"):
         if getattr(args, key) is not None:
             setattr(cfg, key, getattr(args, key))
+    if not args.config:  # a written config.toml already holds the task's defaults, resolved
+        cfg.apply_task_defaults()
     for item in args.set:
         cfg.set(*parse_setting(item))
     out = args.out or f"runs/{_slug(cfg.task)}_{cfg.generator}_seed{cfg.seed}"

@@ -88,10 +88,12 @@ class RunConfig:
     def apply_task_defaults(self) -> "RunConfig":
         """Apply the settings the task's spec recommends (its ``[run]`` table), under what is set later.
 
-        A spec's ``[run]`` may hold any setting but ``task``, ``generator``, ``proxy``, ``n`` and
-        ``seed``; ``proxy_options``/``generator_options`` are merged key by key. Call it before
-        the run's own settings (``--set``), which then win; a ``config.toml`` written by a run
-        already holds the resolved values and is not passed through here.
+        A spec's ``[run]`` may hold any setting but ``task``, ``generator``, ``n`` and ``seed``;
+        ``proxy_options``/``generator_options`` are merged key by key. ``proxy`` there names the
+        proxy its ``proxy_options`` are for (default ``"ensemble"``): a run with another proxy
+        does not get them. Call it once the run's proxy is chosen and before its own settings
+        (``--set``), which then win; a ``config.toml`` written by a run already holds the
+        resolved values and is not passed through here.
         """
         from seqmbo.tasks.spec import load_spec
 
@@ -100,12 +102,17 @@ class RunConfig:
         where = spec.get("_path", spec["name"])
         if not isinstance(table, dict):
             raise InvalidInputError(f"{where}: 'run' must be a table of run settings, got {table!r}")
-        fixed = {"task", "generator", "proxy", "n", "seed"}
-        names = {f.name for f in dataclasses.fields(self)} - fixed
+        names = ({f.name for f in dataclasses.fields(self)} - {"task", "generator", "n", "seed"})
         unknown = sorted(set(table) - names)
         if unknown:
             raise InvalidInputError(f"{where}: unknown run setting(s) {unknown} in [run]; settings: {sorted(names)}")
         for key, value in table.items():
+            if key == "proxy":
+                continue
+            if key == "proxy_options" and _name(self.proxy) != table.get("proxy", "ensemble"):
+                log.info("%s: [run] proxy_options are for proxy %r, not %r: not applied", where,
+                         table.get("proxy", "ensemble"), _name(self.proxy))
+                continue
             self.set(key, dict(value) if isinstance(value, dict) else value)
         return self
 

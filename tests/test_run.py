@@ -138,6 +138,16 @@ def test_a_task_spec_recommends_run_settings_and_the_run_overrides_them(tmp_path
                         proxy_options={"members": 2, "min_steps": 20})
     assert run.config.min_distance == 1
     assert run.config.proxy_options == {"top_weight": 0.5, "members": 2, "min_steps": 20}
+    assert RunConfig(task=str(spec), proxy="mlp").apply_task_defaults().proxy_options == {}  # they are for "ensemble"
     spec.write_text(base + "\n[run]\nseed = 3\n")
     with pytest.raises(InvalidInputError, match=r"unknown run setting\(s\) \['seed'\] in \[run\]"):
         RunConfig(task=str(spec)).apply_task_defaults()
+
+
+def test_single_network_proxies_refuse_members():
+    from seqmbo.proxies import make_proxy
+    from seqmbo.spaces import dna
+
+    for name in ("mlp", "mc-dropout"):
+        with pytest.raises(InvalidInputError, match=f"proxy '{name}' is a single network"):
+            make_proxy(name, dna(4), members=3)

@@ -24,6 +24,8 @@ def make_proxy(proxy: Any, space, seed: int = 0, **options):
         from seqmbo.proxies.molecule_models import make_molecule_proxy  # fingerprint MLPs or GNNs on SMILES
 
         return make_molecule_proxy(proxy, space, train, **net)
+    if proxy in ("mlp", "mc-dropout") and "members" in net:
+        raise InvalidInputError(f"proxy {proxy!r} is a single network: 'members' is an option of 'ensemble' and 'com'")
     if proxy == "ensemble":
         return SequenceEnsemble(space, members=int(net.pop("members", 5)), arch=net.pop("arch", "cnn"), train=train, **net)
     if proxy == "mlp":

@@ -116,32 +116,21 @@ def torchgfn_sides(log_reward: Callable) -> dict[str, Side]:
         opt = torch.optim.Adam(groups, fused=True)  # the same optimizer kernel as seqmbo's trainer
         return net, opt
 
-    def one_pass() -> Side:
+    def side(recompute: bool) -> Side:
+        """torchgfn's two ways: keep the log-probs of sampling, or sample without grad and recompute them."""
         net, opt = build()
 
         def step() -> None:
-            trajectories = net.sample_trajectories(env, n=BATCH, save_logprobs=True)
-            loss = net.loss(env, trajectories, recalculate_all_logprobs=False)
+            with torch.set_grad_enabled(not recompute):
+                trajectories = net.sample_trajectories(env, n=BATCH, save_logprobs=not recompute)
+            loss = net.loss(env, trajectories, recalculate_all_logprobs=recompute)
             opt.zero_grad()
             loss.backward()
             opt.step()
 
         return step, lambda: float(net.logZ.detach())
 
-    def recompute() -> Side:
-        net, opt = build()
-
-        def step() -> None:
-            with torch.no_grad():
-                trajectories = net.sample_trajectories(env, n=BATCH, save_logprobs=False)
-            loss = net.loss(env, trajectories, recalculate_all_logprobs=True)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-
-        return step, lambda: float(net.logZ.detach())
-
-    return {"torchgfn (log-probs while sampling)": one_pass(), "torchgfn (recomputed)": recompute()}
+    return {"torchgfn (log-probs while sampling)": side(False), "torchgfn (recomputed)": side(True)}
 
 
 # ---------------------------------------------------------------------------------- timing

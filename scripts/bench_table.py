@@ -30,13 +30,17 @@ def main() -> int:
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     args = ap.parse_args()
     out = Path(args.out)
+    try:
+        settings = [parse_setting(item) for item in args.set]
+    except SeqmboError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     rows = []
     for task in args.tasks.split(","):
         for gen in args.generators.split(","):
             runs = []
             for seed in range(args.seeds):
                 try:
-                    settings = [parse_setting(item) for item in args.set]
                     cfg = RunConfig(task=task, generator=gen, seed=seed)
                     cfg.proxy = dict(settings).get("proxy", cfg.proxy)  # the task's proxy_options depend on it
                     cfg.apply_task_defaults()

@@ -9,19 +9,14 @@ from seqmbo.generators import make_generator
 from seqmbo.generators.gradient import GradientConfig, GradientGenerator
 from seqmbo.proxies import ProxyReward, make_proxy
 from seqmbo.spaces import dna
+from tests.landscapes import SPACE, additive, distinct
 
-SPACE = dna(8)
-WEIGHTS = np.random.default_rng(7).normal(size=(8, 4))
-
-
-def additive(designs):
-    return WEIGHTS[np.arange(8), SPACE.encode(designs)].sum(1)
 
 
 @pytest.fixture(scope="module")
 def fitted():
     """Offline data: 2000 designs from the lower half of the landscape; a 2-member ensemble on them."""
-    every = list(dict.fromkeys(SPACE.sample(20000, np.random.default_rng(1))))
+    every = distinct(20000, 1)
     y = additive(every)
     designs = [d for d, v in zip(every, y) if v <= np.median(y)][:2000]
     data = Dataset(designs, additive(designs), SPACE)
@@ -68,7 +63,7 @@ def test_relaxations_and_plain_ascent_improve_on_the_starts(fitted, options):
 def test_variable_length_designs_keep_their_length():
     space = dna(min_length=3, max_length=6)
     designs = ["ACG", "ACGTAC", "TTTT", "GGGAA", "CCC"]
-    data = Dataset(designs, np.arange(5.0), space)
+    Dataset(designs, np.arange(5.0), space)  # the designs lie in the space
 
     class CountA:
         def __call__(self, d):

@@ -7,19 +7,10 @@ import torch
 from seqmbo.errors import InvalidInputError, UnknownNameError
 from seqmbo.metrics.run_metrics import spearman
 from seqmbo.proxies import ProxyReward, make_proxy
-from seqmbo.spaces import dna
-
-SPACE = dna(8)
-WEIGHTS = np.random.default_rng(7).normal(size=(8, 4))
-
-
-def additive(designs):
-    ids = SPACE.encode(designs)
-    return WEIGHTS[np.arange(8), ids].sum(1)
-
+from tests.landscapes import SPACE, additive, distinct
 
 def data(n, seed):
-    designs = list(dict.fromkeys(SPACE.sample(n, np.random.default_rng(seed))))
+    designs = distinct(n, seed)
     return designs, additive(designs)
 
 
@@ -97,7 +88,7 @@ def test_top_weight_puts_the_fit_on_the_best_designs():
     # a landscape the small network cannot fit everywhere: the weighted fit must be better at the top
     r = np.random.default_rng(3)
     pair = r.normal(size=(7, 4, 4))
-    designs = list(dict.fromkeys(SPACE.sample(3000, np.random.default_rng(0))))
+    designs = distinct(3000, 0)
     ids = SPACE.encode(designs)
     y = additive(designs) + pair[np.arange(7), ids[:, :-1], ids[:, 1:]].sum(1)
     top = y >= np.quantile(y, 0.9)

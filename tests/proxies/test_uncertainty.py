@@ -11,20 +11,14 @@ import torch
 from seqmbo.generators.gradient import GradientGenerator
 from seqmbo.metrics.run_metrics import spearman
 from seqmbo.proxies import ProxyReward, make_proxy
-from seqmbo.spaces import dna
+from tests.landscapes import SPACE, additive, distinct
 
-SPACE = dna(8)
-WEIGHTS = np.random.default_rng(7).normal(size=(8, 4))
-
-
-def additive(designs):
-    return WEIGHTS[np.arange(8), SPACE.encode(designs)].sum(1)
 
 
 @pytest.fixture(scope="module")
 def region():
     """(training designs, all designs, number of G/T letters of each of all)."""
-    every = list(dict.fromkeys(SPACE.sample(20000, np.random.default_rng(1))))
+    every = distinct(20000, 1)
     gt = (SPACE.encode(every) >= 2).sum(1)
     train = [d for d, k in zip(every, gt) if k <= 2]
     return train, every, gt
@@ -67,7 +61,7 @@ def test_bootstrap_ensemble_members_see_different_data():
 
 
 def test_com_is_pessimistic_where_gradient_ascent_goes():
-    every = list(dict.fromkeys(SPACE.sample(20000, np.random.default_rng(1))))
+    every = distinct(20000, 1)
     y = additive(every)
     train = [d for d, v in zip(every, y) if v <= np.median(y)][:1000]  # the lower half, as in Design-Bench
     ty = additive(train)
@@ -84,7 +78,7 @@ def test_com_is_pessimistic_where_gradient_ascent_goes():
 
 
 def test_transformer_ensemble_learns_and_is_differentiable():
-    x = list(dict.fromkeys(SPACE.sample(1000, np.random.default_rng(0))))
+    x = distinct(1000, 0)
     test = SPACE.sample(300, np.random.default_rng(1))
     proxy = make_proxy("ensemble", SPACE, seed=0, arch="transformer", members=2, dim=16, min_steps=150, lr=3e-3).fit(x, additive(x))
     pred = proxy.predict(test)

@@ -42,7 +42,7 @@ def trajectory_log_probs(
         ``log_flow (n, P)`` at each prefix, ``P = env.n_positions``.
     """
     masks = env.masks() if masks is None else masks
-    logits, log_flow = policy(tokens, env.n_positions) if beta is None else policy(tokens, env.n_positions, beta)
+    logits, log_flow = policy(tokens, env.n_positions, beta)
     if not bool(masks.all()):
         logits = logits.masked_fill(~masks, float("-inf"))
     actions, taken = env.actions(tokens, lengths)

@@ -60,7 +60,7 @@ def sample_trajectories(
     tokens = torch.full((n, L), PAD, dtype=torch.long)
     lengths = torch.full((n,), L, dtype=torch.long)
     done = torch.zeros(n, dtype=torch.bool)
-    state = policy.start(n) if beta is None else policy.start(n, beta)
+    state = policy.start(n, beta)
     for t in range(L):
         logits, state = policy.step(state, tokens, t)
         if temperature != 1.0:

@@ -28,6 +28,32 @@ def _fingerprints(smiles: Sequence[str]) -> list:
     return out
 
 
+def fingerprint_bits(smiles: Sequence[str]) -> np.ndarray:
+    """Morgan fingerprints ``(n, FP_BITS)`` bool; an unparsable design gets an all-zero row."""
+    from rdkit import Chem, rdBase
+    from rdkit.Chem import rdFingerprintGenerator
+
+    gen = rdFingerprintGenerator.GetMorganGenerator(radius=FP_RADIUS, fpSize=FP_BITS)
+    out = np.zeros((len(smiles), FP_BITS), dtype=bool)
+    with rdBase.BlockLogs():
+        for i, s in enumerate(smiles):
+            mol = Chem.MolFromSmiles(s) if isinstance(s, str) else None
+            if mol is not None and mol.GetNumAtoms():
+                out[i] = gen.GetFingerprintAsNumPy(mol).astype(bool)
+    return out
+
+
+def tanimoto_distance_matrix(a: Sequence[str], b: Sequence[str]) -> np.ndarray:
+    """``1 - Tanimoto`` between Morgan fingerprints ``(len(a), len(b))``; empty fingerprints are at 1."""
+    fa = fingerprint_bits(list(a)).astype(np.float32)
+    fb = fingerprint_bits(list(b)).astype(np.float32)
+    common = fa @ fb.T
+    union = fa.sum(1)[:, None] + fb.sum(1)[None, :] - common
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sim = np.where(union > 0, common / np.maximum(union, 1), 0.0)
+    return (1.0 - sim).astype(np.float64)
+
+
 def nearest_tanimoto_distance(candidates: Sequence[str], reference: Sequence[str]) -> np.ndarray:
     """``1 - max_j Tanimoto(c, r_j)`` for each valid candidate ``c`` ``(n_valid,)``."""
     from rdkit import DataStructs

@@ -165,9 +165,35 @@ class MoleculeSpace:
                    max_selfies_length, tuple(weights.tolist()), name)
 
     # ------------------------------------------------------------------ descriptors
+    reverse_complement = False  # the Space protocol: only double-stranded DNA has two strands
+
     @property
     def kind(self) -> str:
         return "molecule"
+
+    @property
+    def column(self) -> str:
+        """The design column of tables: ``"smiles"``."""
+        return "smiles"
+
+    def distance(self, a: Sequence[str], b: Sequence[str]) -> np.ndarray:
+        """Tanimoto distances on Morgan fingerprints (radius 2, 1024 bits) ``(len(a), len(b))``;
+        an unparsable design is at distance 1 from everything."""
+        from seqmbo.metrics.mol_run import tanimoto_distance_matrix
+
+        return tanimoto_distance_matrix(a, b)
+
+    def nearest_distance(self, a: Sequence[str], reference: Sequence[str]) -> np.ndarray:
+        """Tanimoto distance of each design of ``a`` to its nearest ``reference`` molecule ``(len(a),)``."""
+        from seqmbo.metrics.mol_run import tanimoto_distance_matrix
+
+        a, reference = list(a), list(reference)
+        if not reference:
+            return np.full(len(a), np.nan)
+        out = np.empty(len(a))
+        for s in range(0, len(a), 512):
+            out[s:s + 512] = tanimoto_distance_matrix(a[s:s + 512], reference).min(1)
+        return out
 
     @property
     def is_fixed_length(self) -> bool:

@@ -67,6 +67,11 @@ class SequenceSpace:
         return self.name
 
     @property
+    def column(self) -> str:
+        """The design column of tables: ``"sequence"``."""
+        return "sequence"
+
+    @property
     def is_fixed_length(self) -> bool:
         return self.min_length == self.max_length
 
@@ -156,6 +161,20 @@ class SequenceSpace:
     def one_hot(self, designs: Sequence[str]):
         """Float one-hot tensor ``(n, max_length, V)`` (all-zero rows at padding)."""
         return one_hot_ids(self.encode(designs), self.vocab_size)
+
+    # ------------------------------------------------------------------ distances
+    def distance(self, a: Sequence[str], b: Sequence[str]) -> np.ndarray:
+        """Hamming (one length) or Levenshtein distances ``(len(a), len(b))``; both strands in a
+        double-stranded space."""
+        from seqmbo.metrics.distance import distance_matrix
+
+        return distance_matrix(a, b, self)
+
+    def nearest_distance(self, a: Sequence[str], reference: Sequence[str]) -> np.ndarray:
+        """Distance of each design of ``a`` to its nearest ``reference`` design ``(len(a),)``."""
+        from seqmbo.metrics.distance import nearest_distance
+
+        return nearest_distance(a, reference, self)
 
     def sample(self, n: int, rng: np.random.Generator) -> list[str]:
         """``n`` designs, length uniform in range, letters uniform."""

@@ -16,11 +16,20 @@ EXIT_USER_ERROR = 2
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="seqmbo: %(message)s")
+    quiet, verbose = getattr(args, "quiet", False), getattr(args, "verbose", False)
+    level = logging.ERROR if quiet else logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=level, format="seqmbo: %(message)s")
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USER_ERROR
+    from seqmbo.progress import set_enabled
+
+    set_enabled(False if quiet else None)
     try:
+        if args.command in ("design", "propose", "evaluate"):
+            from seqmbo.run import set_threads
+
+            set_threads()
         return int(args.func(args) or 0)
     except SeqmboError as e:
         print(f"seqmbo {args.command}: error: {e}", file=sys.stderr)
@@ -31,7 +40,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from seqmbo import __version__
+
     p = argparse.ArgumentParser(prog="seqmbo", description="Offline model-based optimization of DNA, proteins and molecules.")
+    p.add_argument("--version", action="version", version=f"seqmbo {__version__}")
     sub = p.add_subparsers(dest="command")
 
     t = sub.add_parser("tasks", help="list the built-in tasks")
@@ -40,28 +52,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("design", help="one offline design run on a benchmark task")
     d.add_argument("task", nargs="?", default=None, help="built-in task name or path to a .toml spec (default: the built-in default)")
-    d.add_argument("--generator", "-g", default=None)
-    d.add_argument("--proxy", "-p", default=None)
-    d.add_argument("--n", type=int, default=None, help="candidates to keep (default: the task's)")
-    d.add_argument("--seed", type=int, default=None)
-    d.add_argument("--out", default=None, help="run directory (default: runs/<task>_<generator>_seed<S>)")
-    d.add_argument("--config", default=None, help="a config.toml of an earlier run to repeat")
-    d.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="a setting: reward=lcb, kappa=2, generator.generations=10, proxy.members=3 ...")
+    _run_options(d, n_help="candidates to keep (default: the task's)",
+                 out_help="run directory (default: runs/<task>_<generator>_seed<S>)")
     d.set_defaults(func=cmd_design)
 
     pr = sub.add_parser("propose", help="a design run on your own scored table (no oracle)")
-    pr.add_argument("data", help="CSV/TSV/FASTA with scores, or SDF with a score property")
+    pr.add_argument("data", nargs="?", default=None,
+                    help="CSV/TSV/FASTA with scores, or SDF with a score property (or give --config)")
     pr.add_argument("--x", default=None, help="the design column (default: sequence/smiles/...)")
     pr.add_argument("--y", default=None, help="the score column or SDF property (default: score/y/fitness/...)")
     pr.add_argument("--kind", choices=("dna", "protein", "molecule"), default=None)
-    pr.add_argument("--n", type=int, default=100)
-    pr.add_argument("--generator", "-g", default="evolution")
-    pr.add_argument("--proxy", "-p", default="ensemble")
-    pr.add_argument("--seed", type=int, default=0)
-    pr.add_argument("--out", default="proposals", help="output folder (default: proposals/)")
-    pr.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                    help="reward=lcb, kappa=2, generator.generations=10, proxy.members=3 ...")
+    _run_options(pr, n_help="candidates to keep (default: 100)", out_help="run directory (default: proposals/)")
     pr.set_defaults(func=cmd_propose)
 
     ev = sub.add_parser("evaluate", help="metrics and a report of a generated library")
@@ -71,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--kind", choices=("dna", "protein", "molecule"), default=None)
     ev.add_argument("--out", default="evaluation", help="output folder (default: evaluation/)")
     ev.add_argument("--jobs", type=int, default=1, help="worker processes for molecule metrics")
+    _verbosity(ev)
     ev.set_defaults(func=cmd_evaluate)
 
     data = sub.add_parser("data", help="the dataset registry: list, pull, verify")
@@ -86,6 +88,68 @@ def build_parser() -> argparse.ArgumentParser:
     dv.set_defaults(func=cmd_data_verify)
     data.set_defaults(func=lambda a: (data.print_help(), EXIT_USER_ERROR)[1])
     return p
+
+
+def _verbosity(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress output, errors only")
+    p.add_argument("--verbose", "-v", action="store_true", help="say more about each step")
+
+
+def _run_options(p: argparse.ArgumentParser, n_help: str, out_help: str) -> None:
+    """The options of every command that runs the design loop (design, propose)."""
+    from seqmbo.generators import GENERATORS
+    from seqmbo.proxies.resolve import PROXIES
+
+    p.add_argument("--generator", "-g", default=None, help=f"one of {', '.join(GENERATORS)} (default: evolution)")
+    p.add_argument("--proxy", "-p", default=None, help=f"one of {', '.join(PROXIES)} (default: ensemble)")
+    p.add_argument("--n", type=int, default=None, help=n_help)
+    p.add_argument("--seed", type=int, default=None, help="seed of every random choice (default 0)")
+    p.add_argument("--device", default=None, choices=("auto", "cpu", "cuda"),
+                   help="where models run (default auto: a GPU when present)")
+    p.add_argument("--out", default=None, help=out_help)
+    p.add_argument("--config", default=None, help="a config.toml of an earlier run to repeat")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="a setting: reward=lcb, kappa=2, min_distance=2, generator.generations=10, proxy.members=3 ...")
+    _verbosity(p)
+
+
+def _run_config(args: argparse.Namespace, **fields):
+    """A RunConfig from ``--config``, the command's fields, the task's ``[run]`` defaults and ``--set``."""
+    from seqmbo.run import RunConfig, parse_setting
+
+    cfg = RunConfig.from_toml(args.config) if args.config else RunConfig()
+    for key, value in fields.items():
+        if value is not None:
+            setattr(cfg, key, value)
+    for key in ("generator", "proxy", "n", "seed", "device"):
+        if getattr(args, key) is not None:
+            setattr(cfg, key, getattr(args, key))
+    if not args.config:  # a written config.toml already holds the task's defaults, resolved
+        cfg.apply_task_defaults()
+    for item in args.set:
+        cfg.set(*parse_setting(item))
+    return cfg
+
+
+def _summary(result) -> None:
+    m = result.metrics
+    print(f"task {m['task']} | generator {m['generator']} | proxy {m['proxy']} | seed {m['seed']}")
+    if "score_norm_p100" in m:
+        print(f"  candidates {m['n_candidates']}  score_norm p100 {_f(m['score_norm_p100'])}  p50 {_f(m['score_norm_p50'])}"
+              f"  (dataset best {_f(m['dataset_best_norm'])})")
+    else:
+        print(f"  candidates {m['n_candidates']}  predicted best {_f(float(result.candidates['proxy_mean'].max()))}"
+              f"  (offline rows {m['n_offline']})")
+    print(f"  diversity {_f(m['diversity'])}  novelty {_f(m['novelty'])}  novelty distance {_f(m['novelty_distance'])}"
+          f"  validity {_f(m['validity'])}")
+    if "proxy_spearman" in m:
+        print(f"  proxy spearman {_f(m['proxy_spearman'])}  overestimate {_f(m['proxy_overestimate'])}"
+              f"  oracle calls during design {m['oracle_calls_design']}")
+    if m.get("proxy_heldout_spearman") is not None:
+        print(f"  proxy on held-out rows: spearman {_f(m['proxy_heldout_spearman'])}"
+              f"  90% coverage {_f(m.get('proxy_heldout_coverage90'))}")
+    print(f"  time {m['time_total_s']:.1f} s  peak RSS {m['peak_rss_mb']:.0f} MB")
+    print(f"outputs: {result.out}/")
 
 
 def cmd_tasks(args: argparse.Namespace) -> int:
@@ -104,50 +168,21 @@ def cmd_tasks(args: argparse.Namespace) -> int:
 
 
 def cmd_design(args: argparse.Namespace) -> int:
-    from seqmbo.run import RunConfig, execute, parse_setting
+    from seqmbo.run import execute
 
-    cfg = RunConfig.from_toml(args.config) if args.config else RunConfig()
-    if args.task is not None:
-        cfg.task = args.task
-    for key in ("generator", "proxy", "n", "seed"):
-        if getattr(args, key) is not None:
-            setattr(cfg, key, getattr(args, key))
-    if not args.config:  # a written config.toml already holds the task's defaults, resolved
-        cfg.apply_task_defaults()
-    for item in args.set:
-        cfg.set(*parse_setting(item))
-    out = args.out or f"runs/{_slug(cfg.task)}_{cfg.generator}_seed{cfg.seed}"
-    result = execute(cfg, out)
-    m = result.metrics
-    print(f"task {m['task']} | generator {m['generator']} | proxy {m['proxy']} | seed {m['seed']}")
-    print(f"  candidates {m['n_candidates']}  score_norm p100 {_f(m['score_norm_p100'])}  p50 {_f(m['score_norm_p50'])}"
-          f"  (dataset best {_f(m['dataset_best_norm'])})")
-    print(f"  diversity {_f(m['diversity'])}  novelty {_f(m['novelty'])}  validity {_f(m['validity'])}"
-          f"  proxy spearman {_f(m['proxy_spearman'])}  overestimate {_f(m['proxy_overestimate'])}")
-    print(f"  oracle calls during design {m['oracle_calls_design']}  time {m['time_total_s']:.1f} s  peak RSS {m['peak_rss_mb']:.0f} MB")
-    print(f"  wrote {result.out}/ (candidates.csv, metrics.json, config.toml, report.png)")
+    cfg = _run_config(args, task=args.task)
+    out = args.out or f"runs/{_slug(cfg.task if cfg.data is None else cfg.data)}_{cfg.generator}_seed{cfg.seed}"
+    _summary(execute(cfg, out))
     return 0
 
 
 def cmd_propose(args: argparse.Namespace) -> int:
-    from seqmbo.proposal import propose
-    from seqmbo.run import parse_setting
+    from seqmbo.run import execute
 
-    options: dict = {"generator_options": {}, "proxy_options": {}}
-    for item in args.set:
-        key, value = parse_setting(item)
-        head, dot, rest = key.partition(".")
-        if (dot and head not in ("generator", "proxy")) or (not dot and head not in ("reward", "kappa")):
-            raise SeqmboError(f"--set {item!r}: expected reward=..., kappa=..., generator.KEY=VALUE or proxy.KEY=VALUE")
-        if dot:
-            options[f"{head}_options"][rest] = value
-        else:
-            options[head] = value
-    table = propose(args.data, kind=args.kind, n=args.n, generator=args.generator, proxy=args.proxy, seed=args.seed,
-                    x=args.x, y=args.y, out=args.out, **options)
-    print(table.head(10).to_string(index=False, max_colwidth=60))
-    extra = " and candidates.sdf" if "smiles" in table.columns else ""
-    print(f"{len(table)} candidates, best first; wrote {args.out}/candidates.csv{extra}")
+    if args.data is None and args.config is None:
+        raise SeqmboError("give the scored table to propose from (CSV/TSV/FASTA/SDF), or --config of an earlier run")
+    cfg = _run_config(args, data=args.data, x=args.x, y=args.y, kind=args.kind)
+    _summary(execute(cfg, args.out or "proposals"))
     return 0
 
 

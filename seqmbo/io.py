@@ -33,3 +33,20 @@ def write_outputs(out: str | Path, writers: dict[str, Callable[[Path], None]]) -
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return out
+
+
+def write_sdf(path: Path, table) -> None:
+    """Write a candidates table (a ``smiles`` column, best first) as SDF; every other column
+    becomes a property of its molecule, and the name is ``candidate_<rank>``."""
+    from rdkit import Chem
+
+    with Chem.SDWriter(str(path)) as w:
+        for rank, row in enumerate(table.to_dict("records"), start=1):
+            mol = Chem.MolFromSmiles(row["smiles"])
+            if mol is None:
+                continue
+            mol.SetProp("_Name", f"candidate_{rank}")
+            for key, value in row.items():
+                if key != "smiles":
+                    mol.SetProp(key, str(value))
+            w.write(mol)

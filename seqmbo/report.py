@@ -16,6 +16,15 @@ def design_report(path: Path, result, task) -> None:
 
     m, cands = result.metrics, result.candidates
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
+    if not task.has_oracle:
+        _prediction_panels(axes, result, task)
+        _metrics_panel(axes[2], m, ["n_candidates", "n_offline", "diversity", "novelty", "novelty_distance",
+                                    "validity", "uniqueness", "proxy_heldout_spearman", "proxy_heldout_coverage90",
+                                    "proxy_ood_spearman", "filters_pass", "time_total_s", "peak_rss_mb"])
+        fig.tight_layout()
+        fig.savefig(path, dpi=90, format="png")
+        plt.close(fig)
+        return
     offline = task.normalize(task.dataset.y)
     oracle = cands["oracle"].to_numpy(dtype=float)
     ok = np.isfinite(oracle)
@@ -42,16 +51,43 @@ def design_report(path: Path, result, task) -> None:
     ax.set_ylabel("proxy mean")
     ax.set_title(f"proxy vs oracle (Spearman {_fmt(m.get('proxy_spearman'))}, "
                  f"overestimate {_fmt(m.get('proxy_overestimate'))})", fontsize=9)
-    ax = axes[2]
-    ax.axis("off")
-    keys = ["n_candidates", "score_norm_p100", "score_norm_p50", "score_norm_mean", "dataset_best_norm",
-            "diversity", "novelty", "validity", "uniqueness", "proxy_spearman", "proxy_overestimate",
-            "oracle_calls_design", "time_total_s", "peak_rss_mb"]
-    lines = [f"{k:22s} {_fmt(m.get(k))}" for k in keys if k in m]
-    ax.text(0.0, 1.0, "\n".join(lines), va="top", family="monospace", fontsize=9)
+    _metrics_panel(axes[2], m, ["n_candidates", "score_norm_p100", "score_norm_p50", "score_norm_mean",
+                                "dataset_best_norm", "diversity", "novelty", "novelty_distance", "validity",
+                                "uniqueness", "proxy_spearman", "proxy_overestimate", "oracle_calls_design",
+                                "time_total_s", "peak_rss_mb"])
     fig.tight_layout()
     fig.savefig(path, dpi=90, format="png")
     plt.close(fig)
+
+
+def _metrics_panel(ax, m: dict, keys: list[str]) -> None:
+    ax.axis("off")
+    lines = [f"{k:24s} {_fmt(m.get(k))}" for k in keys if k in m]
+    ax.text(0.0, 1.0, "\n".join(lines), va="top", family="monospace", fontsize=10)
+
+
+def _prediction_panels(axes, result, task) -> None:
+    """Without an oracle: offline scores against the candidates' predictions, and prediction
+    against distance to the data (how far the proxy is asked to extrapolate)."""
+    m, cands = result.metrics, result.candidates
+    offline = np.asarray(task.dataset.y, dtype=float)
+    pm = cands["proxy_mean"].to_numpy(dtype=float)
+    ps = cands["proxy_std"].to_numpy(dtype=float)
+    ax = axes[0]
+    bins = np.linspace(min(offline.min(), pm.min()), max(offline.max(), pm.max()), 40)
+    ax.hist(offline, bins=bins, density=True, alpha=0.5, label=f"your data (n={len(offline)})")
+    ax.hist(pm, bins=bins, density=True, alpha=0.6, label=f"candidates, predicted (n={len(pm)})")
+    ax.axvline(offline.max(), color="k", ls="--", lw=1, label="best in your data")
+    ax.set_xlabel("score (measured / predicted mean)")
+    ax.set_ylabel("density")
+    ax.set_title(f"{m['task']}: {m['generator']} (seed {m['seed']})")
+    ax.legend(fontsize=9)
+    ax = axes[1]
+    near = cands["nearest_distance"].to_numpy(dtype=float)
+    ax.errorbar(near, pm, yerr=np.where(np.isfinite(ps), ps, 0.0), fmt="o", ms=3, alpha=0.6, elinewidth=0.8)
+    ax.set_xlabel("distance to the nearest design in your data")
+    ax.set_ylabel("predicted score (mean ± std)")
+    ax.set_title("predictions vs distance from the data", fontsize=11)
 
 
 def _fmt(v) -> str:

@@ -1,152 +1,31 @@
 """The one orchestrator of a design run: fit a proxy, generate under the sealed oracle, gate,
-select, evaluate, and write the run directory.
+select, predict, evaluate (when the task has an oracle) and write the run directory.
 
-``seqmbo design`` and :func:`seqmbo.design` both land here; online rounds and benchmark grids reuse it.
+``seqmbo design`` / :func:`seqmbo.design` (a benchmark task) and ``seqmbo propose`` /
+:func:`seqmbo.propose` (the user's own table, no oracle) both land in :func:`execute`; online
+rounds and benchmark grids reuse it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
 import math
 import time
-import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from seqmbo.config import DEFAULT_TASK, RunConfig, name_of, parse_setting, parse_value
 from seqmbo.errors import InvalidInputError
 
+__all__ = ["DEFAULT_TASK", "RunConfig", "RunResult", "design", "execute", "parse_setting", "parse_value"]
+
 log = logging.getLogger(__name__)
-
-DEFAULT_TASK = "nci-qed"  # the no-download molecule task (QED over the NCI molecules bundled with RDKit)
-
-
-@dataclass
-class RunConfig:
-    """Everything that decides a design run; written to ``config.toml`` so a run can be repeated.
-
-    Attributes:
-        task: a built-in task name or a path to a spec.
-        generator: a generator name.
-        proxy: a proxy name.
-        n: candidates to keep (default: the task's ``n_candidates``).
-        seed: the seed of every random choice (same seed, same candidates on CPU).
-        reward: ``mean``, ``lcb`` or ``ucb`` of the proxy's prediction.
-        kappa: the confidence-bound weight of ``lcb``/``ucb``.
-        novel: keep only candidates not in the offline set (the baselines ``random`` and
-            ``dataset-top`` skip this and the support gate).
-        min_distance: diverse selection: pick candidates at this distance or more from better
-            picks (0: off, plain top-n by reward).
-        diverse: with ``min_distance``, how many picks must be diverse; the rest are the best
-            remaining by reward (0: all ``n``).
-        support: ``bigram`` keeps sequence designs on the offline data's support (every adjacent
-            letter pair seen offline; out-of-support designs get reward ``-inf``), ``none`` turns it off.
-        calibration: also fit two proxies of the same configuration on splits of the offline data
-            (random 10% held out; top 10% by score held out) and record their rank correlation,
-            NLL, 90% coverage and calibration error (``proxy_heldout_*``, ``proxy_ood_*``).
-        generator_options: settings of the generator (``--set generator.KEY=VALUE``).
-        proxy_options: settings of the proxy (``--set proxy.KEY=VALUE``).
-    """
-
-    task: str = DEFAULT_TASK
-    generator: str = "evolution"
-    proxy: str = "ensemble"
-    n: int | None = None
-    seed: int = 0
-    reward: str = "mean"
-    kappa: float = 1.0
-    novel: bool = True
-    min_distance: int = 0
-    diverse: int = 0
-    support: str = "bigram"
-    calibration: bool = True
-    generator_options: dict[str, Any] = field(default_factory=dict)
-    proxy_options: dict[str, Any] = field(default_factory=dict)
-
-    def set(self, key: str, value: Any) -> None:
-        """Apply one ``KEY=VALUE`` (``generator.X`` / ``proxy.X`` go to the options tables)."""
-        head, _, rest = key.partition(".")
-        if rest and head in ("generator", "proxy"):
-            getattr(self, f"{head}_options")[rest] = value
-            return
-        if key in ("generator_options", "proxy_options"):
-            if not isinstance(value, dict):
-                raise InvalidInputError(f"{key} must be a table of settings, got {value!r}")
-            getattr(self, key).update(value)
-            return
-        names = {f.name for f in dataclasses.fields(self)} - {"generator_options", "proxy_options"}
-        if key not in names:
-            raise InvalidInputError(
-                f"--set {key}: unknown setting; settings: {sorted(names)}, generator.<name>, proxy.<name>"
-            )
-        setattr(self, key, value)
-
-    def apply_task_defaults(self) -> "RunConfig":
-        """Apply the settings the task's spec recommends (its ``[run]`` table), under what is set later.
-
-        A spec's ``[run]`` may hold any setting but ``task``, ``generator``, ``n`` and ``seed``;
-        ``proxy_options``/``generator_options`` are merged key by key. ``proxy`` there names the
-        proxy its ``proxy_options`` are for (default ``"ensemble"``): a run with another proxy
-        does not get them. Call it once the run's proxy is chosen and before its own settings
-        (``--set``), which then win; a ``config.toml`` written by a run already holds the
-        resolved values and is not passed through here.
-        """
-        from seqmbo.tasks.spec import load_spec
-
-        spec = load_spec(self.task)
-        table = spec.get("run", {})
-        where = spec.get("_path", spec["name"])
-        if not isinstance(table, dict):
-            raise InvalidInputError(f"{where}: 'run' must be a table of run settings, got {table!r}")
-        names = ({f.name for f in dataclasses.fields(self)} - {"task", "generator", "n", "seed"})
-        unknown = sorted(set(table) - names)
-        if unknown:
-            raise InvalidInputError(f"{where}: unknown run setting(s) {unknown} in [run]; settings: {sorted(names)}")
-        for key, value in table.items():
-            if key == "proxy":
-                continue
-            if key == "proxy_options" and _name(self.proxy) != table.get("proxy", "ensemble"):
-                log.info("%s: [run] proxy_options are for proxy %r, not %r: not applied", where,
-                         table.get("proxy", "ensemble"), _name(self.proxy))
-                continue
-            self.set(key, dict(value) if isinstance(value, dict) else value)
-        return self
-
-    @classmethod
-    def from_toml(cls, path: str | Path) -> "RunConfig":
-        p = Path(path)
-        try:
-            data = tomllib.loads(p.read_text())
-        except FileNotFoundError:
-            raise InvalidInputError(f"{path}: no such config file") from None
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-            raise InvalidInputError(f"{path}: not a readable TOML config ({e})") from None
-        data.pop("resolved", None)
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - names)
-        if unknown:
-            raise InvalidInputError(f"{path}: unknown config key(s) {unknown}; keys: {sorted(names)}")
-        return cls(**data)
-
-
-def parse_value(text: str) -> Any:
-    """A ``--set`` value: TOML scalar syntax (``3``, ``0.5``, ``true``, ``"x"``), else the raw string."""
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text
-
-
-def parse_setting(item: str) -> tuple[str, Any]:
-    """A ``--set KEY=VALUE`` item as ``(key, value)`` with :func:`parse_value`; malformed items raise."""
-    key, eq, value = item.partition("=")
-    if not eq or not key.strip():
-        raise InvalidInputError(f"--set {item!r}: expected KEY=VALUE")
-    return key.strip(), parse_value(value.strip())
 
 
 @dataclass
@@ -173,8 +52,8 @@ def design(task: str | Path | dict | None = None, generator: Any = "evolution", 
         out: if given, the run directory to write (candidates.csv, metrics.json, config.toml, report.png).
         config: a full :class:`RunConfig` (the other arguments and the task's ``[run]``
             defaults are then ignored).
-        **settings: further :class:`RunConfig` fields (``reward="lcb"``, ``generator_options={...}``);
-            they override the task spec's ``[run]`` defaults.
+        **settings: further :class:`RunConfig` fields (``reward="lcb"``, ``device="cpu"``,
+            ``generator_options={...}``); they override the task spec's ``[run]`` defaults.
 
     Returns:
         A :class:`RunResult`.
@@ -188,89 +67,55 @@ def design(task: str | Path | dict | None = None, generator: Any = "evolution", 
     return execute(config, out)
 
 
-def execute(cfg: RunConfig, out: str | Path | None = None) -> RunResult:
-    """Run ``cfg`` and, when ``out`` is given, write the run directory atomically."""
-    import pandas as pd
-    import torch
+def load_problem(cfg: RunConfig):
+    """The run's task: the user's table when ``cfg.data`` is set, else the benchmark ``cfg.task``."""
+    if cfg.data is not None:
+        from seqmbo.tasks.user_data import user_task
 
-    from seqmbo.gates import AllOf, Novel, Unique, Valid, select_diverse
-    from seqmbo.generators import make_generator
-    from seqmbo.metrics.run_metrics import library_metrics, peak_rss_mb, proxy_metrics, score_metrics
-    from seqmbo.proxies import ProxyReward, make_proxy
+        return user_task(cfg.data, x=cfg.x, y=cfg.y, kind=cfg.kind)
     from seqmbo.tasks import load_task
 
+    return load_task(cfg.task)
+
+
+def execute(cfg: RunConfig, out: str | Path | None = None, task=None) -> RunResult:
+    """Run ``cfg`` on ``task`` (default: :func:`load_problem`) and, when ``out`` is given, write the
+    run directory atomically. The only loop of a design run."""
+    from seqmbo.generators import make_generator
+    from seqmbo.progress import stage
+    from seqmbo.proxies import ProxyReward, make_proxy
+
     t_start = time.perf_counter()
-    task = load_task(cfg.task)
+    if out is not None:
+        check_writable(out)
+    task = load_problem(cfg) if task is None else task
     space, data = task.space, task.dataset
     n = int(cfg.n if cfg.n is not None else task.n_candidates)
     if n < 1:
         raise InvalidInputError(f"n must be >= 1, got {n}")
     gen = make_generator(cfg.generator, **cfg.generator_options)
-    set_threads()
-    torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
+    sealed = task.oracle.sealed if task.has_oracle else contextlib.nullcontext
+    times: dict[str, float] = {}
 
-    t0 = time.perf_counter()
-    proxy = make_proxy(cfg.proxy, space, seed=cfg.seed, **cfg.proxy_options)
-    with task.oracle.sealed():
+    with stage("fitting the proxy", times, "time_fit_s"), sealed():
+        proxy = make_proxy(cfg.proxy, space, seed=cfg.seed, **cfg.proxy_options)
         proxy.fit(data.designs, data.y)
-    time_fit = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    quality = proxy_calibration(cfg, space, data, proxy, task) if cfg.calibration else {}
-    time_calibration = time.perf_counter() - t0
+    with stage("calibrating the proxy", times, "time_calibration_s", skip=not _calibrates(cfg, gen)):
+        quality = proxy_calibration(cfg, space, data, proxy, sealed) if _calibrates(cfg, gen) else {}
     support = make_support(cfg.support, space, data.designs)
     reward = ProxyReward(proxy, space, cfg.reward, cfg.kappa, support=support)
-
-    t0 = time.perf_counter()
-    with task.oracle.sealed():
+    with stage(f"generating ({name_of(cfg.generator)})", times, "time_generate_s"), sealed():
         raw = list(gen.propose(reward, n, data, rng))
-        uses_reward = getattr(gen, "uses_reward", True)
-        gates = [Valid(space), Unique()]
-        if not getattr(gen, "baseline", False):  # baselines are judged as they come
-            gates += [support] if support is not None else []
-            gates += [Novel(1, space)] if cfg.novel else []
-        kept = [d for d, k in zip(raw, AllOf(*gates)(raw, data.designs)) if k]
-        if uses_reward and kept:
-            r = reward(kept)
-            kept = [kept[i] for i in np.argsort(-r, kind="stable")]
-        if cfg.min_distance > 0:
-            kept = select_diverse(kept, n, cfg.min_distance, cfg.diverse or None, space)
-        candidates = kept[:n]
-        pred = proxy.predict(candidates) if candidates else None
-    time_generate = time.perf_counter() - t0
-    if not candidates:
-        raise InvalidInputError(
-            f"generator {cfg.generator!r} produced no candidate that passed the gates "
-            f"(valid, unique{', novel' if cfg.novel else ''}); {len(raw)} proposed"
-        )
-    if len(candidates) < n:
-        log.warning("only %d of %d requested candidates passed the gates", len(candidates), n)
-
-    oracle_y = task.oracle(candidates)  # evaluation only, after the design phase
-    mean = pred.mean if pred is not None else np.full(len(candidates), np.nan)
-    std = pred.std if pred is not None and pred.std is not None else np.full(len(candidates), np.nan)
-    valid = space.is_valid(candidates) & np.isfinite(oracle_y)
-    column = "smiles" if getattr(space, "kind", "") == "molecule" else "sequence"
-    table = pd.DataFrame({column: candidates, "proxy_mean": mean, "proxy_std": std, "oracle": oracle_y})
-
-    metrics: dict[str, Any] = {
-        "task": task.name, "generator": _name(cfg.generator), "proxy": _name(cfg.proxy), "seed": cfg.seed,
-        "n_candidates": len(candidates), "oracle_calls_design": task.oracle.design_calls,
-    }
-    metrics.update(score_metrics(oracle_y, task.normalize, task.y_min))
-    metrics["dataset_best_norm"] = task.dataset_best_norm
-    metrics.update(library_metrics(space, candidates, data.designs, valid))
-    if getattr(space, "kind", "") == "molecule":
-        from seqmbo.metrics.mol_run import oracle_top_metrics
-
-        metrics.update(oracle_top_metrics(oracle_y))  # oracle_top1, oracle_top10_mean (raw units)
-    metrics.update(proxy_metrics(mean, oracle_y))
-    metrics.update({"reward": cfg.reward, "kappa": cfg.kappa, "n_offline": len(data), "n_proposed": len(raw)})
+        candidates, removed = gate_and_select(cfg, space, data, gen, reward, support, raw, n)
+        pred = proxy.predict(candidates)
+    with stage("scoring the candidates", times, "time_evaluate_s"):
+        table, metrics = summarize(cfg, task, candidates, pred, raw, removed)
     metrics.update(quality)
-    metrics["time_fit_s"] = time_fit
-    metrics["time_calibration_s"] = time_calibration
-    metrics["time_generate_s"] = time_generate
+    metrics.update(times)
     metrics["time_total_s"] = time.perf_counter() - t_start
+    from seqmbo.metrics.run_metrics import peak_rss_mb
+
     metrics["peak_rss_mb"] = peak_rss_mb()
     metrics = {k: _jsonable(v) for k, v in metrics.items()}
     result = RunResult(table, metrics, cfg)
@@ -279,15 +124,121 @@ def execute(cfg: RunConfig, out: str | Path | None = None) -> RunResult:
     return result
 
 
-def proxy_calibration(cfg: RunConfig, space, data, proxy, task) -> dict[str, Any]:
+def _calibrates(cfg: RunConfig, gen) -> bool:
+    """Baselines are not guided by the proxy: their runs fit one proxy (for the table), no more."""
+    return cfg.calibration and not gen.baseline
+
+
+def make_gates(cfg: RunConfig, space, gen, support) -> list[tuple[str, Any]]:
+    """The run's gates, in order, by name: valid, unique, then (not for baselines) support, novel, filters."""
+    from seqmbo.gates import Novel, Unique, Valid
+
+    gates: list[tuple[str, Any]] = [("valid", Valid(space)), ("unique", Unique())]
+    if gen.baseline:  # baselines are judged as they come
+        return gates
+    if support is not None:
+        gates.append(("support", support))
+    if cfg.novel:
+        gates.append(("novel", Novel(1, space)))
+    if cfg.filters:
+        if space.kind != "molecule":
+            raise InvalidInputError("filters=true applies to molecules; this task's designs are "
+                                    f"{space.kind} sequences")
+        from seqmbo.gates import MedChemFilters
+
+        gates.append(("filters", MedChemFilters()))
+    return gates
+
+
+def gate_and_select(cfg: RunConfig, space, data, gen, reward, support, raw: list[str], n: int):
+    """Gate the proposals, rank them by reward (reward-guided generators) and select ``n``.
+
+    Returns:
+        ``(candidates, removed)``: the selected designs, best first, and how many proposals each
+        gate removed (``{gate name: count}``).
+    """
+    from seqmbo.gates import select_diverse
+
+    kept, removed = list(raw), {}
+    for name, gate in make_gates(cfg, space, gen, support):
+        mask = np.asarray(gate(kept, data.designs), dtype=bool) if kept else np.zeros(0, dtype=bool)
+        removed[name] = int((~mask).sum())
+        kept = [d for d, k in zip(kept, mask) if k]
+    if gen.uses_reward and kept:
+        r = reward(kept)
+        kept = [kept[i] for i in np.argsort(-r, kind="stable")]
+    if cfg.min_distance > 0:
+        kept = select_diverse(kept, n, cfg.min_distance, cfg.diverse or None, space)
+    candidates = kept[:n]
+    if not candidates:
+        names = ", ".join(f"{k} removed {v}" for k, v in removed.items())
+        raise InvalidInputError(
+            f"generator {name_of(cfg.generator)!r} produced no candidate that passed the gates "
+            f"({names}); {len(raw)} proposed"
+        )
+    if len(candidates) < n:
+        log.warning("only %d of %d requested candidates passed the gates", len(candidates), n)
+    return candidates, removed
+
+
+def summarize(cfg: RunConfig, task, candidates: list[str], pred, raw: list[str], removed: dict[str, int]):
+    """The candidates' table (best first) and the run's metrics; the oracle is called here, after design."""
+    import pandas as pd
+
+    from seqmbo.metrics.run_metrics import library_metrics, proxy_metrics, score_metrics
+
+    space, data = task.space, task.dataset
+    mean = pred.mean
+    std = pred.std if pred.std is not None else np.full(len(candidates), np.nan)
+    table = pd.DataFrame({space.column: candidates, "proxy_mean": mean, "proxy_std": std})
+    metrics: dict[str, Any] = {
+        "task": task.name, "generator": name_of(cfg.generator), "proxy": name_of(cfg.proxy), "seed": cfg.seed,
+        "n_candidates": len(candidates),
+    }
+    valid = space.is_valid(candidates)
+    if task.has_oracle:
+        oracle_y = task.oracle(candidates)  # evaluation only, after the design phase
+        valid &= np.isfinite(oracle_y)
+        table["oracle"] = oracle_y
+        metrics["oracle_calls_design"] = task.oracle.design_calls
+        metrics.update(score_metrics(oracle_y, task.normalize, task.y_min))
+        metrics["dataset_best_norm"] = task.dataset_best_norm
+        if space.kind == "molecule":
+            from seqmbo.metrics.mol_run import oracle_top_metrics
+
+            metrics.update(oracle_top_metrics(oracle_y))  # oracle_top1, oracle_top10_mean (raw units)
+        metrics.update(proxy_metrics(mean, oracle_y))
+    metrics.update(library_metrics(space, candidates, data.designs, valid))
+    nearest = nearest_offline(space, candidates, data.designs)
+    table["nearest_offline"], table["nearest_distance"] = nearest
+    if space.kind == "molecule":
+        from seqmbo.metrics.mol_run import filter_pass_mask
+
+        table["passes_filters"] = filter_pass_mask(candidates)
+        metrics["filters_pass"] = float(table["passes_filters"].mean())
+    metrics.update({"reward": cfg.reward, "kappa": cfg.kappa, "n_offline": len(data), "n_proposed": len(raw)})
+    metrics.update({f"gate_removed_{k}": v for k, v in removed.items()})
+    return table, metrics
+
+
+def nearest_offline(space, candidates: list[str], offline: list[str], block: int = 512):
+    """For each candidate, its nearest offline design and the distance to it (the space's distance)."""
+    names, dists = [], []
+    for s in range(0, len(candidates), block):
+        d = space.distance(candidates[s:s + block], offline)
+        idx = d.argmin(1)
+        names += [offline[i] for i in idx]
+        dists += d[np.arange(len(idx)), idx].tolist()
+    return names, dists
+
+
+def proxy_calibration(cfg: RunConfig, space, data, proxy, sealed=contextlib.nullcontext) -> dict[str, Any]:
     """Held-out and OOD quality of fresh proxies like the run's (see :mod:`seqmbo.metrics.calibration`).
 
-    Runs under the sealed oracle, and leaves torch's global random state as it found it so a
-    run's candidates do not depend on ``calibration``.
+    Runs under the sealed oracle; fresh proxies are seeded by the run's seed, so a run's
+    candidates do not depend on ``calibration``.
     """
     import copy
-
-    import torch
 
     from seqmbo.metrics.calibration import proxy_quality
     from seqmbo.proxies import make_proxy
@@ -298,13 +249,13 @@ def proxy_calibration(cfg: RunConfig, space, data, proxy, task) -> dict[str, Any
     else:
         def fresh():
             return copy.deepcopy(proxy)
-    with task.oracle.sealed(), torch.random.fork_rng(devices=[]):
+    with sealed():
         return proxy_quality(fresh, data, cfg.seed)
 
 
 def set_threads() -> None:
     """Torch threads from ``$SEQMBO_THREADS`` (default 1: small models gain little from more, and
-    oversubscribed cores slow them down many times over)."""
+    oversubscribed cores slow them down many times over). Called at the command-line entry only."""
     import os
 
     import torch
@@ -324,13 +275,22 @@ def make_support(kind: str, space, designs):
 
     if kind not in ("bigram", "none"):
         raise InvalidInputError(f"unknown support {kind!r}; use 'bigram' or 'none'")
-    if kind == "none" or getattr(space, "kind", "") == "molecule":
+    if kind == "none" or space.kind == "molecule":
         return None
     return BigramSupport(designs, space)
 
 
-def _name(obj: Any) -> str:
-    return obj if isinstance(obj, str) else type(obj).__name__
+def check_writable(out: str | Path) -> None:
+    """Refuse, before any work, an output folder that cannot be created or written."""
+    import tempfile
+
+    p = Path(out)
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=p):
+            pass
+    except OSError as e:
+        raise InvalidInputError(f"{out}: the output folder cannot be written ({e.strerror})") from None
 
 
 def _jsonable(v: Any) -> Any:
@@ -342,10 +302,16 @@ def _jsonable(v: Any) -> Any:
 
 
 def resolved_config(cfg: RunConfig, task, gen, proxy) -> dict[str, Any]:
-    """The config as TOML data: the user's settings plus what they resolved to (for the record)."""
+    """The config as TOML data: the user's settings plus what they resolved to (for the record).
+
+    Paths (a task spec, the user's table) are written absolute, so the config repeats the run
+    from any folder.
+    """
     data = {k: v for k, v in dataclasses.asdict(cfg).items() if v is not None}
-    data["task"] = str(cfg.task) if isinstance(cfg.task, (str, Path)) else task.name
-    data["generator"], data["proxy"] = _name(cfg.generator), _name(cfg.proxy)
+    data["task"] = _absolute(cfg.task) if isinstance(cfg.task, (str, Path)) else task.name
+    if cfg.data is not None:
+        data["data"] = _absolute(cfg.data)
+    data["generator"], data["proxy"] = name_of(cfg.generator), name_of(cfg.proxy)
     resolved: dict[str, Any] = {"task_spec": {k: v for k, v in task.spec.items() if not k.startswith("_")}}
     gcfg = getattr(gen, "config", None)
     if dataclasses.is_dataclass(gcfg):
@@ -357,6 +323,12 @@ def resolved_config(cfg: RunConfig, task, gen, proxy) -> dict[str, Any]:
     return data
 
 
+def _absolute(path: str | Path) -> str:
+    """A spec or data path made absolute when it names an existing file; a task name stays as it is."""
+    p = Path(str(path)).expanduser()
+    return str(p.resolve()) if p.is_file() else str(path)
+
+
 def write_run(out: str | Path, result: RunResult, task, gen, proxy) -> Path:
     """Write candidates.csv, metrics.json, config.toml and report.png into ``out`` (atomically)."""
     import tomli_w
@@ -365,9 +337,21 @@ def write_run(out: str | Path, result: RunResult, task, gen, proxy) -> Path:
     from seqmbo.report import design_report
 
     config_data = resolved_config(result.config, task, gen, proxy)
-    return write_outputs(out, {
+    writers = {
         "candidates.csv": lambda p: result.candidates.to_csv(p, index=False),
         "metrics.json": lambda p: p.write_text(json.dumps(result.metrics, indent=2) + "\n"),
         "config.toml": lambda p: p.write_text(tomli_w.dumps(config_data)),
         "report.png": lambda p: design_report(p, result, task),
-    })
+    }
+    if task.space.kind == "molecule":
+        from seqmbo.io import write_sdf
+
+        writers["candidates.sdf"] = lambda p: write_sdf(p, result.candidates)
+    if not task.has_oracle:  # the user's data as read, so that config.toml repeats the run from anywhere
+        import pandas as pd
+
+        offline = pd.DataFrame({task.space.column: task.dataset.designs, "score": task.dataset.y})
+        writers["offline.csv"] = lambda p: offline.to_csv(p, index=False)
+        if not Path(str(result.config.data)).is_file():
+            config_data.update(data=str(Path(out).resolve() / "offline.csv"), x=task.space.column, y="score")
+    return write_outputs(out, writers)

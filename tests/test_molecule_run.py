@@ -14,7 +14,7 @@ SMALL = dict(
     proxy_options={"members": 2, "min_steps": 60},
     calibration=False,
 )
-MOLECULE_KEYS = ("diversity", "intdiv1", "intdiv2", "novelty", "novelty_tanimoto", "oracle_top1", "oracle_top10_mean")
+MOLECULE_KEYS = ("diversity", "intdiv1", "intdiv2", "novelty", "novelty_distance", "oracle_top1", "oracle_top10_mean")
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +47,15 @@ def test_evolution_run(evo_run, task):
         assert m[key] is not None and np.isfinite(m[key]), key
     assert m["oracle_top1"] == pytest.approx(run.candidates["oracle"].max())
     assert m["oracle_top10_mean"] == pytest.approx(np.sort(run.candidates["oracle"])[-10:].mean())
-    assert 0 < m["diversity"] <= 1 and 0 < m["novelty_tanimoto"] <= 1
-    assert list(run.candidates.columns) == ["smiles", "proxy_mean", "proxy_std", "oracle"]
+    assert 0 < m["diversity"] <= 1 and 0 < m["novelty_distance"] <= 1
+    assert list(run.candidates.columns) == ["smiles", "proxy_mean", "proxy_std", "oracle", "nearest_offline",
+                                            "nearest_distance", "passes_filters"]
+    assert m["novelty_distance"] == pytest.approx(run.candidates["nearest_distance"].mean())
+    assert m["filters_pass"] == pytest.approx(run.candidates["passes_filters"].mean())
+    # diversity is the mean pairwise Tanimoto distance (distinct pairs), IntDiv1 MOSES's (with self-pairs)
+    d = space.distance(cands, cands)
+    assert m["diversity"] == pytest.approx(d[np.triu_indices(16, 1)].mean())
+    assert m["intdiv1"] == pytest.approx(1 - (1 - d).mean())
     # candidates are ranked by the proxy (best first)
     assert (np.diff(run.candidates["proxy_mean"].to_numpy()) <= 1e-12).all()
 
@@ -60,7 +67,7 @@ def test_run_directory(evo_run):
     table = pd.read_csv(out / "candidates.csv")
     assert table["smiles"].tolist() == evo_run.candidates["smiles"].tolist()
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["task"] == "nci-qed" and "novelty_tanimoto" in metrics
+    assert metrics["task"] == "nci-qed" and "novelty_distance" in metrics
 
 
 def test_same_seed_same_candidates(evo_run):

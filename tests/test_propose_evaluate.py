@@ -11,7 +11,7 @@ import seqmbo
 from seqmbo.cli import main
 from seqmbo.errors import InvalidInputError, UnknownNameError
 
-FAST = dict(generator_options={"generations": 3}, proxy_options={"members": 2, "min_steps": 50})
+FAST = dict(generator_options={"generations": 3}, proxy_options={"members": 2, "min_steps": 50}, calibration=False)
 
 
 def nci(n=300):
@@ -32,13 +32,38 @@ def test_propose_sequences_from_a_file(tmp_path, caplog):
     rows = [("".join(rng.choice(list("ACGT"), 8)), float(i)) for i in range(60)]
     rows.append(rows[0])  # a duplicate: merged and said
     table = seqmbo.propose(str(dna_table(tmp_path, rows)), n=10, out=tmp_path / "out", **FAST)
-    assert list(table.columns) == ["sequence", "proxy_mean", "proxy_std", "novelty"]
+    assert list(table.columns) == ["sequence", "proxy_mean", "proxy_std", "nearest_offline", "nearest_distance"]
     assert len(table) == 10 and table["proxy_mean"].is_monotonic_decreasing
     assert not set(table["sequence"]) & {r[0] for r in rows}
-    assert (table["novelty"] >= 1).all()
+    assert (table["nearest_distance"] >= 1).all() and set(table["nearest_offline"]) <= {r[0] for r in rows}
     assert "1 duplicate rows merged" in caplog.text
-    assert pd.read_csv(tmp_path / "out" / "candidates.csv").shape == (10, 4)
+    assert pd.read_csv(tmp_path / "out" / "candidates.csv").shape == (10, 5)
     again = seqmbo.propose(str(dna_table(tmp_path, rows)), n=10, **FAST)
+    assert again["sequence"].tolist() == table["sequence"].tolist()
+
+
+def test_propose_run_directory_has_the_shape_of_a_design_run_and_repeats(tmp_path, monkeypatch):
+    """One loop: propose writes candidates, metrics without oracle keys, a config.toml that
+    repeats the run from another folder, and a report; design settings work in propose."""
+    rng = np.random.default_rng(1)
+    rows = [("".join(rng.choice(list("ACGT"), 8)), float(rng.normal())) for i in range(80)]
+    df = pd.DataFrame(rows, columns=["sequence", "score"])
+    out = tmp_path / "run"
+    table = seqmbo.propose(df, n=12, out=out, min_distance=2, proxy_options={"members": 2, "min_steps": 50},
+                           generator_options={"generations": 3})
+    names = {p.name for p in out.iterdir()}
+    assert {"candidates.csv", "metrics.json", "config.toml", "report.png", "offline.csv"} <= names
+    m = json.loads((out / "metrics.json").read_text())
+    assert not {k for k in m if k.startswith("score_") or k.startswith("oracle")}
+    assert m["n_candidates"] == 12 and m["novelty"] == 1.0 and m["novelty_distance"] >= 2
+    assert -1 <= m["proxy_heldout_spearman"] <= 1 and "gate_removed_novel" in m
+    d = seqmbo.spaces.dna(8).distance(table["sequence"].tolist(), table["sequence"].tolist())
+    assert d[np.triu_indices(12, 1)].min() >= 2  # min_distance works in propose as in design
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert main(["propose", "--config", str(out / "config.toml"), "--out", "again", "--quiet"]) == 0
+    again = pd.read_csv(elsewhere / "again" / "candidates.csv")
     assert again["sequence"].tolist() == table["sequence"].tolist()
 
 
@@ -50,7 +75,9 @@ def test_propose_molecules_skips_invalid_and_writes_sdf(tmp_path, caplog):
     y = [Descriptors.MolLogP(Chem.MolFromSmiles(s)) for s in smiles]
     smiles[3] = "not_a_smiles"
     table = seqmbo.propose(smiles, y, n=8, out=tmp_path / "m", **FAST)
-    assert list(table.columns) == ["smiles", "proxy_mean", "proxy_std", "novelty", "passes_filters"]
+    assert list(table.columns) == ["smiles", "proxy_mean", "proxy_std", "nearest_offline", "nearest_distance",
+                                   "passes_filters"]
+    assert ((table["nearest_distance"] > 0) & (table["nearest_distance"] <= 1)).all()
     assert all(Chem.MolFromSmiles(s) is not None for s in table["smiles"])
     assert "rows 4" in caplog.text and "not a valid SMILES" in caplog.text
     sdf = [m for m in Chem.SDMolSupplier(str(tmp_path / "m" / "candidates.sdf"))]
@@ -114,4 +141,8 @@ def test_cli_evaluate_and_propose_errors(capsys, tmp_path):
     out = capsys.readouterr().out
     assert code == 0 and "oracle_qed_mean" in out
     code = main(["propose", str(tmp_path / "lib.smi"), "--set", "bogus=1"])
-    assert code == 2 and "expected reward=" in capsys.readouterr().err
+    assert code == 2 and "unknown setting" in capsys.readouterr().err
+    code = main(["propose", str(tmp_path / "lib.smi"), "--set", "kapa=1"])
+    assert code == 2 and "did you mean 'kappa'" in capsys.readouterr().err
+    code = main(["propose", str(tmp_path / "lib.smi"), "--set", "kappa=abc"])
+    assert code == 2 and "kappa: must be a number, got 'abc'" in capsys.readouterr().err

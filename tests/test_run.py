@@ -14,7 +14,7 @@ from seqmbo.run import RunConfig, execute
 FAST = dict(proxy_options={"members": 2, "min_steps": 100}, generator_options={"generations": 5})
 CONTRACT_KEYS = (
     "task generator proxy seed n_candidates oracle_calls_design score_p100 score_p50 score_mean "
-    "score_norm_p100 score_norm_p50 score_norm_mean dataset_best_norm diversity novelty validity uniqueness "
+    "score_norm_p100 score_norm_p50 score_norm_mean dataset_best_norm diversity novelty novelty_distance validity uniqueness "
     "proxy_spearman proxy_overestimate time_fit_s time_generate_s time_total_s peak_rss_mb"
 ).split()
 
@@ -37,7 +37,7 @@ def test_design_writes_the_run_directory(tmp_path):
     assert metrics["oracle_calls_design"] == 0
     assert metrics["n_candidates"] == 32
     table = pd.read_csv(out / "candidates.csv")
-    assert list(table.columns) == ["sequence", "proxy_mean", "proxy_std", "oracle"]
+    assert list(table.columns) == ["sequence", "proxy_mean", "proxy_std", "oracle", "nearest_offline", "nearest_distance"]
     assert table["proxy_mean"].is_monotonic_decreasing  # best first
     assert (out / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # candidates are novel, in the space and on the data's support
@@ -45,6 +45,10 @@ def test_design_writes_the_run_directory(tmp_path):
     assert not set(table["sequence"]) & set(task.dataset.designs)
     assert metrics["validity"] == pytest.approx(np.isfinite(table["oracle"]).mean())
     assert res.metrics["score_norm_p100"] == pytest.approx(table["oracle"].max())
+    # one meaning per key: novelty is the fraction not on file, novelty_distance the mean nearest distance
+    assert metrics["novelty"] == 1.0 and metrics["novelty_distance"] == pytest.approx(table["nearest_distance"].mean())
+    assert metrics["novelty_distance"] >= 1 and metrics["gate_removed_valid"] >= 0
+    assert set(table["nearest_offline"]) <= set(task.dataset.designs)
 
 
 def test_same_seed_same_candidates_and_config_repeats_the_run(tmp_path):
@@ -62,7 +66,7 @@ def test_same_seed_same_candidates_and_config_repeats_the_run(tmp_path):
 class OraclePeeker:
     """A generator that tries to reach the oracle it should never see."""
 
-    uses_reward = True
+    uses_reward, baseline = True, False
 
     def __init__(self, oracle):
         self.oracle = oracle
@@ -87,7 +91,7 @@ def test_a_generator_cannot_reach_the_oracle(monkeypatch):
     peeker = OraclePeeker(None)
 
     class Late:
-        uses_reward = True
+        uses_reward, baseline = True, False
 
         def propose(self, reward, n, dataset, rng):
             peeker.oracle = built["task"].oracle
@@ -101,9 +105,22 @@ def test_a_generator_cannot_reach_the_oracle(monkeypatch):
     assert task.oracle.calls == 0
 
 
+def test_a_generator_object_must_declare_its_capabilities():
+    class Bare:
+        def propose(self, reward, n, dataset, rng):
+            return dataset.designs[:n]
+
+    cfg = fast_config()
+    cfg.generator = Bare()
+    with pytest.raises(InvalidInputError, match="uses_reward and baseline"):
+        execute(cfg)
+
+
 def test_baselines_skip_novelty_and_dataset_top_reproduces_dataset_best():
     res = execute(fast_config(generator="dataset-top"))
     assert res.metrics["score_norm_p100"] == pytest.approx(res.metrics["dataset_best_norm"])
+    assert "proxy_heldout_spearman" not in res.metrics  # a baseline fits one proxy, no calibration
+    assert "gate_removed_novel" not in res.metrics and res.metrics["novelty"] == 0.0
     res = execute(fast_config(generator="random"))
     assert res.metrics["n_candidates"] == 32 and res.metrics["oracle_calls_design"] == 0
 

@@ -19,7 +19,16 @@ Reward = Callable[[Sequence[str]], np.ndarray]
 
 @runtime_checkable
 class Generator(Protocol):
-    """Proposes candidate designs under reward guidance."""
+    """Proposes candidate designs under reward guidance.
+
+    Attributes:
+        uses_reward: the run ranks the proposals by the reward (``False``: kept in the order given).
+        baseline: a reference point judged as it comes (no support or novelty gate, no proxy
+            calibration): ``random`` and ``dataset-top``.
+    """
+
+    uses_reward: bool
+    baseline: bool
 
     def propose(self, reward: Reward, n: int, dataset: Dataset, rng: np.random.Generator) -> list[str]:
         """Return at least ``n`` distinct candidate designs (more is allowed; the run selects).
@@ -31,3 +40,16 @@ class Generator(Protocol):
             rng: the only source of randomness (seeded by the run).
         """
         ...
+
+
+class GeneratorBase:
+    """Defaults of the :class:`Generator` capabilities: a reward-guided, gated generator.
+
+    Subclass it (or declare ``uses_reward`` and ``baseline`` yourself) and write ``propose``.
+    """
+
+    uses_reward: bool = True
+    baseline: bool = False
+
+    def propose(self, reward: Reward, n: int, dataset: Dataset, rng: np.random.Generator) -> list[str]:
+        raise NotImplementedError

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from seqmbo.data.dataset import Dataset
-from seqmbo.generators.base import Reward
+from seqmbo.generators.base import GeneratorBase, Reward
 
 
-class RandomGenerator:
+class RandomGenerator(GeneratorBase):
     """Designs drawn uniformly from the space (no reward guidance): the floor every method must beat.
 
     Returns exactly ``n`` distinct designs where the space allows, in the order drawn; the run
@@ -29,7 +29,7 @@ class RandomGenerator:
         return list(out)
 
 
-class DatasetTopGenerator:
+class DatasetTopGenerator(GeneratorBase):
     """The ``n`` best offline designs: reproduces Design-Bench's D(best) row."""
 
     uses_reward = False

@@ -12,7 +12,7 @@ import numpy as np
 
 from seqmbo.data.dataset import Dataset
 from seqmbo._config import with_overrides
-from seqmbo.generators.base import Reward
+from seqmbo.generators.base import GeneratorBase, Reward
 from seqmbo.spaces.sequence import PAD
 
 
@@ -37,10 +37,9 @@ class EvolutionConfig:
     seed_top: int = 256
 
 
-class EvolutionGenerator:
+class EvolutionGenerator(GeneratorBase):
     """A (mu + lambda) genetic algorithm guided by the reward."""
 
-    uses_reward = True
 
     def __init__(self, config: EvolutionConfig | None = None, **overrides) -> None:
         self.config = with_overrides(config or EvolutionConfig(), overrides, "generator 'evolution'")

@@ -21,7 +21,7 @@ import torch
 from seqmbo._config import with_overrides
 from seqmbo.data.dataset import Dataset
 from seqmbo.errors import InvalidInputError
-from seqmbo.generators.base import Reward
+from seqmbo.generators.base import GeneratorBase, Reward
 from seqmbo.spaces.sequence import PAD
 
 RELAXATIONS = ("softmax", "gumbel", "straight-through")
@@ -55,7 +55,7 @@ class GradientConfig:
     batch_size: int = 512
 
 
-class GradientGenerator:
+class GradientGenerator(GeneratorBase):
     """Gradient ascent on relaxed designs, guided by ``reward.soft`` (see the module docstring).
 
     Args:
@@ -63,7 +63,6 @@ class GradientGenerator:
         **overrides: individual settings (``GradientGenerator(steps=200, relax="gumbel")``).
     """
 
-    uses_reward = True
 
     def __init__(self, config: GradientConfig | None = None, **overrides) -> None:
         self.config = with_overrides(config or GradientConfig(), overrides, "generator 'gradient'")

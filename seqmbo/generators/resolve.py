@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from seqmbo.errors import InvalidInputError, UnknownNameError
+from seqmbo.generators.base import Generator
 
 GENERATORS = ("random", "dataset-top", "evolution", "gradient", "gflownet")
 
@@ -12,8 +13,11 @@ GENERATORS = ("random", "dataset-top", "evolution", "gradient", "gflownet")
 def make_generator(generator: Any, **options):
     """A generator from a name (with options) or any object with ``propose``."""
     if not isinstance(generator, str):
-        if not hasattr(generator, "propose"):
-            raise InvalidInputError(f"{generator!r} is not a generator (needs propose)")
+        if not isinstance(generator, Generator):
+            raise InvalidInputError(
+                f"{generator!r} is not a generator: it needs propose(reward, n, dataset, rng) and the "
+                "attributes uses_reward and baseline (subclass seqmbo.generators.GeneratorBase)"
+            )
         return generator
     from seqmbo.generators import baselines, evolution
 

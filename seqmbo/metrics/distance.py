@@ -44,8 +44,9 @@ def distance_matrix(a: Sequence[str], b: Sequence[str], space=None, block: int =
     if fixed is not None:
         xa, xb = fixed
         out = np.empty((len(a), len(b)), dtype=np.int64)
-        for s in range(0, len(a), max(1, block // max(1, xb.shape[1]))):
-            out[s : s + block] = (xa[s : s + block, None, :] != xb[None, :, :]).sum(-1)
+        step = max(1, block // max(1, xb.shape[1]))  # rows of a per block: ~block x len(b) comparisons each
+        for s in range(0, len(a), step):
+            out[s : s + step] = (xa[s : s + step, None, :] != xb[None, :, :]).sum(-1)
         return out
     from rapidfuzz.distance import Levenshtein
     from rapidfuzz.process import cdist
@@ -76,11 +77,12 @@ def nearest_distance(a: Sequence[str], reference: Sequence[str], space=None, blo
     return out
 
 
-def mean_pairwise_distance(designs: Sequence[str]) -> float:
-    """Mean distance over distinct unordered pairs (``nan`` for fewer than 2 designs)."""
+def mean_pairwise_distance(designs: Sequence[str], space=None) -> float:
+    """Mean distance over distinct unordered pairs (``nan`` for fewer than 2 designs), in the
+    space's own distance when a space is given (else plain Hamming/Levenshtein)."""
     designs = list(designs)
     n = len(designs)
     if n < 2:
         return float("nan")
-    d = distance_matrix(designs, designs)
+    d = space.distance(designs, designs) if space is not None else distance_matrix(designs, designs)
     return float(d[np.triu_indices(n, 1)].mean())

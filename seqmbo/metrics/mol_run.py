@@ -65,32 +65,14 @@ def nearest_tanimoto_distance(candidates: Sequence[str], reference: Sequence[str
     return np.array([1.0 - max(DataStructs.BulkTanimotoSimilarity(fp, ref)) for fp in cand], dtype=np.float64)
 
 
-def molecule_diversity_novelty(candidates: Sequence[str], offline: Sequence[str]) -> dict[str, float]:
-    """Diversity and novelty of molecule candidates against the offline set.
+def internal_diversities(candidates: Sequence[str]) -> dict[str, float]:
+    """MOSES ``intdiv1`` and ``intdiv2`` of the valid candidates (``nan`` without any)."""
+    from seqmbo.metrics.mol_similarity import internal_diversity
 
-    Keys: ``diversity`` and ``intdiv1`` (MOSES IntDiv1 of the valid candidates), ``intdiv2``,
-    ``novelty`` (MOSES novelty: fraction of the distinct valid canonical candidates not in the
-    offline set) and ``novelty_tanimoto`` (mean Tanimoto distance of a valid candidate to its
-    nearest offline molecule); ``nan`` where there is no valid candidate.
-    """
-    from seqmbo.metrics.molecules import library_metrics
-
-    nan = float("nan")
-    offline = list(offline)
-    lib = library_metrics(list(candidates), train=set(offline)) if len(candidates) else {}
-    near = nearest_tanimoto_distance(candidates, offline)
-
-    def num(key: str) -> float:
-        v = lib.get(key)
-        return nan if v is None else float(v)
-
-    return {
-        "diversity": num("intdiv1"),
-        "intdiv1": num("intdiv1"),
-        "intdiv2": num("intdiv2"),
-        "novelty": num("novelty"),
-        "novelty_tanimoto": float(near.mean()) if near.size else nan,
-    }
+    bits = fingerprint_bits(list(candidates))
+    bits = bits[bits.any(1)]
+    one, two = internal_diversity(np.packbits(bits, axis=1)).values
+    return {"intdiv1": one, "intdiv2": two}
 
 
 def oracle_top_metrics(oracle: np.ndarray) -> dict[str, float]:
@@ -101,3 +83,14 @@ def oracle_top_metrics(oracle: np.ndarray) -> dict[str, float]:
         "oracle_top1": float(y[0]) if y.size else float("nan"),
         "oracle_top10_mean": float(y[:10].mean()) if y.size else float("nan"),
     }
+
+
+def filter_pass_mask(smiles: Sequence[str]) -> np.ndarray:
+    """Which molecules pass the MOSES medicinal-chemistry filters (PAINS, charges, rings) ``(n,)`` bool."""
+    from rdkit import Chem, rdBase
+
+    from seqmbo.metrics.mol_chem import passes_moses_filters
+
+    with rdBase.BlockLogs():
+        mols = [Chem.MolFromSmiles(s) if isinstance(s, str) else None for s in smiles]
+    return np.array([m is not None and bool(passes_moses_filters(m)) for m in mols], dtype=bool)

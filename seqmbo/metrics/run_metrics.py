@@ -7,7 +7,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from seqmbo.metrics.distance import mean_pairwise_distance, nearest_distance
+from seqmbo.metrics.distance import mean_pairwise_distance
+
 
 
 def peak_rss_mb() -> float:
@@ -52,22 +53,29 @@ def proxy_metrics(proxy_mean: np.ndarray, oracle: np.ndarray) -> dict[str, float
 
 
 def library_metrics(space, candidates: Sequence[str], offline: Sequence[str], valid: np.ndarray) -> dict[str, float]:
-    """Validity, uniqueness, diversity and novelty of the candidates, in the space's own distance.
+    """Validity, uniqueness, novelty and diversity of the candidates; one meaning for every kind of design.
 
-    Sequences: diversity = mean pairwise Hamming (fixed length) or Levenshtein distance; novelty =
-    mean distance to the nearest offline design. Molecules: diversity = IntDiv1 and novelty = mean
-    Tanimoto distance to the nearest offline molecule (Morgan r=2, 1024 bits).
+    ``novelty`` is the fraction of candidates not in the offline set (MOSES; in a double-stranded
+    space a design whose reverse complement is on file is not novel); ``novelty_distance`` the
+    mean distance from each candidate to its nearest offline design and ``diversity`` the mean
+    pairwise distance among candidates, both in the space's distance (Hamming/edit for sequences,
+    Tanimoto distance on Morgan fingerprints for molecules). Molecules add MOSES ``intdiv1`` and
+    ``intdiv2``.
     """
-    n = len(candidates)
-    out = {
-        "validity": float(np.mean(valid)) if n else float("nan"),
-        "uniqueness": len(set(candidates)) / n if n else float("nan"),
-    }
-    if getattr(space, "kind", "") == "molecule":
-        from seqmbo.metrics.mol_run import molecule_diversity_novelty
+    from seqmbo.gates import Novel
 
-        out.update(molecule_diversity_novelty(candidates, offline))
-        return out
-    out["diversity"] = mean_pairwise_distance(candidates)
-    out["novelty"] = float(np.mean(nearest_distance(candidates, offline))) if n else float("nan")
+    candidates, n = list(candidates), len(candidates)
+    nan = float("nan")
+    out = {
+        "validity": float(np.mean(valid)) if n else nan,
+        "uniqueness": len(set(candidates)) / n if n else nan,
+        "novelty": float(np.mean(Novel(1, space)(candidates, list(offline)))) if n else nan,
+        "novelty_distance": float(np.mean(space.nearest_distance(candidates, offline))) if n else nan,
+        "diversity": mean_pairwise_distance(candidates, space),
+    }
+    if space.kind == "molecule":
+        from seqmbo.metrics.mol_run import internal_diversities
+
+        out.update(internal_diversities(candidates))
     return out
+

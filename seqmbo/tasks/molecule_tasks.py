@@ -43,8 +43,7 @@ import numpy as np
 from seqmbo.data.dataset import Dataset
 from seqmbo.errors import InvalidInputError, SeqmboError, UnknownNameError
 from seqmbo.oracles.base import SealedOracle
-from seqmbo.tasks.base import Task, percentile_split
-from seqmbo.tasks.spec import check_keys, spec_path
+from seqmbo.tasks.base import Task, check_keys, percentile_split, spec_path
 
 log = logging.getLogger(__name__)
 

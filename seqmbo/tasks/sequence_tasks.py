@@ -11,8 +11,7 @@ from seqmbo.data.readers import check_unique, read_scored_table
 from seqmbo.errors import InvalidInputError
 from seqmbo.oracles.base import LookupOracle, SealedOracle
 from seqmbo.spaces.sequence import DNA_ALPHABET, PROTEIN_ALPHABET, SequenceSpace
-from seqmbo.tasks.base import Task, percentile_split
-from seqmbo.tasks.spec import check_keys, spec_path
+from seqmbo.tasks.base import Task, check_keys, percentile_split, spec_path
 
 log = logging.getLogger(__name__)
 

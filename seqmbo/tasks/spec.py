@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from seqmbo.errors import InvalidInputError, UnknownNameError
+from seqmbo.tasks import sequence_tasks
 
-# offline_rows: checked on load; run: the run settings the task recommends (RunConfig.apply_task_defaults)
-COMMON_KEYS = {"name", "kind", "description", "n_candidates", "offline_rows", "run"}
 
 
 def builtin_dir() -> Path:
@@ -66,24 +65,8 @@ def _check_common(spec: dict, where: str) -> dict:
     return spec
 
 
-def check_keys(spec: dict, allowed: set[str], where: str) -> None:
-    """Refuse unknown keys (a typo would otherwise be ignored silently)."""
-    unknown = sorted(k for k in spec if not k.startswith("_") and k not in allowed | COMMON_KEYS)
-    if unknown:
-        raise InvalidInputError(
-            f"{where}: unknown key(s) {unknown} for a {spec['kind']!r} task; allowed: {sorted(allowed | COMMON_KEYS)}"
-        )
-
-
-def spec_path(spec: dict, value: str) -> Path:
-    """A path from a spec, relative to the spec's folder."""
-    p = Path(value).expanduser()
-    return p if p.is_absolute() else Path(spec.get("_base", ".")) / p
-
-
 def builders() -> dict[str, Callable[[dict], Any]]:
-    from seqmbo.tasks import sequence_tasks
-
+    """Task kind -> builder; the molecule builder is imported on demand (it needs RDKit)."""
     out: dict[str, Callable[[dict], Any]] = {
         "landscape": sequence_tasks.build_landscape,
         "ehrlich": sequence_tasks.build_ehrlich,

@@ -31,4 +31,16 @@ def test_library_metrics_for_sequences():
     m = library_metrics(dna(4), ["AAAA", "AATT", "AATT"], ["AAAC"], np.array([True, True, False]))
     assert m["validity"] == pytest.approx(2 / 3) and m["uniqueness"] == pytest.approx(2 / 3)
     assert m["diversity"] == pytest.approx((2 + 2 + 0) / 3)
-    assert m["novelty"] == pytest.approx((1 + 2 + 2) / 3)
+    assert m["novelty"] == 1.0  # the fraction of candidates not in the offline set
+    assert m["novelty_distance"] == pytest.approx((1 + 2 + 2) / 3)
+    m = library_metrics(dna(4), ["AAAC", "AATT"], ["AAAC"], np.array([True, True]))
+    assert m["novelty"] == 0.5 and m["novelty_distance"] == pytest.approx(1.0)
+
+
+def test_distance_matrix_blocks_cover_each_row_once():
+    rng = np.random.default_rng(0)
+    a = ["".join(rng.choice(list("ACGT"), 6)) for _ in range(301)]
+    b = ["".join(rng.choice(list("ACGT"), 6)) for _ in range(57)]
+    naive = np.array([[sum(x != y for x, y in zip(p, q)) for q in b] for p in a])
+    for block in (1, 7, 64, 4096):
+        assert (distance_matrix(a, b, block=block) == naive).all()

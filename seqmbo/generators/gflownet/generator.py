@@ -11,7 +11,7 @@ import torch
 
 from seqmbo._config import with_overrides
 from seqmbo.data.dataset import Dataset
-from seqmbo.generators.base import Reward
+from seqmbo.generators.base import GeneratorBase, Reward
 from seqmbo.generators.gflownet.config import GFlowNetConfig
 from seqmbo.generators.gflownet.constraints import TransitionMask
 from seqmbo.generators.gflownet.env import TokenEnv, row_keys
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 _SAMPLE_CHUNK = 4096
 
 
-class GFlowNetGenerator:
+class GFlowNetGenerator(GeneratorBase):
     """Proposes designs by sampling a GFlowNet trained to sample ``x`` with ``P(x) ∝ R(x)``.
 
     ``R`` is the run's reward, normalized on the offline designs and sharpened (see
@@ -46,7 +46,6 @@ class GFlowNetGenerator:
     """
 
     name = "gflownet"
-    uses_reward = True
 
     def __init__(self, config: GFlowNetConfig | None = None, **overrides: Any) -> None:
         self.config = with_overrides(config or GFlowNetConfig(), overrides, "generator 'gflownet'")

@@ -6,13 +6,15 @@ and plain text (one design a line). Every problem names the file and row.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from seqmbo.data.readers import DESIGN_COLUMNS, SCORE_COLUMNS, check_readable, parse_score, read_scored_table
+from seqmbo.data.readers import (
+    DESIGN_COLUMNS, FASTA_SUFFIXES, SCORE_COLUMNS, check_readable, parse_score, read_fasta, read_scored_table,
+    read_table,
+)
 from seqmbo.errors import InvalidInputError
 from seqmbo.spaces.sequence import DNA_ALPHABET, PROTEIN_ALPHABET
 
@@ -35,6 +37,8 @@ def guess_kind(designs: list[str], column: str = "", where: str = "") -> str:
     if column.lower() == "smiles":
         return "molecule"
     letters = set("".join(designs[:5000]))
+    if all(d.isalpha() for d in designs[:5000]):
+        letters = {c.upper() for c in letters}  # lowercase sequence letters (upper-cased when read)
     if letters <= set(DNA_ALPHABET):
         return "dna"
     if letters <= set(PROTEIN_ALPHABET):
@@ -51,9 +55,10 @@ def read_library(path: str | Path, column: str | None = None, kind: str | None =
     if suffix == ".sdf":
         designs, rows, _ = _read_sdf(p, None)
         return Library(designs, rows, kind or "molecule", str(p))
-    if suffix in (".fa", ".fasta", ".fna", ".faa"):
-        designs, rows = _read_fasta_plain(p)
-    elif suffix in (".smi", ".smiles", ".txt") or (suffix not in (".csv", ".tsv", ".tab")):
+    if suffix in FASTA_SUFFIXES:
+        records = read_fasta(p)
+        designs, rows = [seq for _, seq, _ in records], [line for _, _, line in records]
+    elif suffix in (".smi", ".smiles", ".txt") or (suffix not in (".csv", ".tsv", ".tab", ".xlsx", ".xlsm", ".xls")):
         designs, rows = [], []
         for i, line in enumerate(_text(p).splitlines(), start=1):
             if line.strip() and not line.startswith("#"):
@@ -80,16 +85,14 @@ def read_scored(path: str | Path, x: str | None = None, y: str | None = None, ki
 
 def _text(p: Path) -> str:
     try:
-        return p.read_text()
+        return p.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidInputError(f"{p}: not a text file (cannot decode as UTF-8)") from None
 
 
 def _read_column(p: Path, column: str | None) -> tuple[list[str], list[int], str]:
-    lines = _text(p).splitlines()
-    delim = "\t" if p.suffix.lower() in (".tsv", ".tab") else ","
-    reader = csv.reader(lines, delimiter=delim)
-    header = [h.strip() for h in next(reader)]
+    df, lines = read_table(p)
+    header = list(df.columns)
     if column is None:
         lower = {h.lower(): h for h in header}
         column = next((lower[c.lower()] for c in DESIGN_COLUMNS if c.lower() in lower), None)
@@ -97,33 +100,11 @@ def _read_column(p: Path, column: str | None) -> tuple[list[str], list[int], str
             raise InvalidInputError(f"{p}: no design column (one of {list(DESIGN_COLUMNS)}); columns are {header}")
     if column not in header:
         raise InvalidInputError(f"{p}: no column {column!r}; columns are {header}")
-    i = header.index(column)
-    designs, rows = [], []
-    for lineno, row in enumerate(reader, start=2):
-        if not row or all(not c.strip() for c in row):
-            continue
-        if len(row) <= i or not row[i].strip():
+    designs = df[column].str.strip().tolist()
+    for d, lineno in zip(designs, lines):
+        if not d:
             raise InvalidInputError(f"{p}, line {lineno}: the design in column {column!r} is empty")
-        designs.append(row[i].strip())
-        rows.append(lineno)
-    return designs, rows, column
-
-
-def _read_fasta_plain(p: Path) -> tuple[list[str], list[int]]:
-    designs, rows, chunks, start = [], [], [], 0
-    for i, line in enumerate(_text(p).splitlines(), start=1):
-        s = line.strip()
-        if s.startswith(">"):
-            if chunks:
-                designs.append("".join(chunks))
-                rows.append(start)
-            chunks, start = [], i
-        elif s:
-            chunks.append(s)
-    if chunks:
-        designs.append("".join(chunks))
-        rows.append(start)
-    return designs, rows
+    return designs, lines, column
 
 
 def _read_sdf(p: Path, score_prop: str | None) -> tuple[list[str], list[int], np.ndarray | None]:

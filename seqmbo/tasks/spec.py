@@ -18,9 +18,9 @@ from seqmbo.tasks import sequence_tasks
 
 def builtin_dir() -> Path:
     """The folder of the built-in task specs (the repository's ``tasks/``, installed as package data)."""
-    checkout = Path(__file__).resolve().parents[2] / "tasks"
-    if checkout.is_dir():
-        return checkout
+    root = Path(__file__).resolve().parents[2]
+    if (root / "pyproject.toml").is_file() and (root / "tasks").is_dir():  # a source checkout
+        return root / "tasks"
     from importlib.resources import files
 
     return Path(str(files("seqmbo._tasks")))

@@ -122,6 +122,10 @@ def _molecule_data(designs, y, rows, kind, where):
 def _sequence_data(designs, y, rows, kind, where):
     from seqmbo.spaces import dna, protein
 
+    lower = sum(d != d.upper() for d in designs)
+    if lower:
+        log.warning("%s: %d designs with lowercase letters read as uppercase", where, lower)
+        designs = [d.upper() for d in designs]
     lengths = [len(d) for d in designs]
     make = dna if kind == "dna" else protein
     space = make(min_length=min(lengths), max_length=max(lengths)) if len(set(lengths)) > 1 else make(lengths[0])

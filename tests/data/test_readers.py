@@ -57,3 +57,36 @@ def test_duplicates_name_both_lines():
         check_unique(["AC", "GT", "AC"], [2, 3, 4], "t.csv")
     check_unique(["AC", "GT"], [2, 3], "t.csv")
     assert np.isfinite(1.0)
+
+
+def test_tables_as_people_have_them(tmp_path, caplog):
+    """Excel's ';' separator, a byte-order mark, blank lines and censored values."""
+    p = tmp_path / "excel.csv"
+    p.write_bytes("\ufeffsmiles;pIC50\nCCO;5,5\n\nCCN;>9\nCCC;6\n".replace("5,5", "5.5").encode("utf-8"))
+    t = read_scored_table(p)
+    assert t.x_column == "smiles" and t.designs == ["CCO", "CCC"] and t.y.tolist() == [5.5, 6.0]
+    assert t.lines == [2, 5]
+    assert "dropped 1 censored scores" in caplog.text and "lines 4" in caplog.text
+    p.write_text("smiles;pIC50\nCCO;>9\n")
+    with pytest.raises(InvalidInputError, match="no row with a measured score"):
+        read_scored_table(p)
+
+
+def test_excel_without_openpyxl_says_what_to_do(tmp_path, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "openpyxl" else real(name, *a))
+    p = tmp_path / "t.xlsx"
+    p.write_bytes(b"PK\x03\x04not really")
+    with pytest.raises(InvalidInputError, match="needs openpyxl .* or save the sheet as CSV"):
+        read_scored_table(p)
+
+
+def test_lowercase_sequences_are_read_as_uppercase(tmp_path, caplog):
+    from seqmbo.tasks.user_data import user_task
+
+    p = write(tmp_path, "low.csv", "sequence,score\nacgt,1\nACGA,2\nttga,3\n")
+    task = user_task(str(p))
+    assert task.dataset.designs == ["ACGT", "ACGA", "TTGA"] and task.space.kind == "dna"
+    assert "2 designs with lowercase letters read as uppercase" in caplog.text

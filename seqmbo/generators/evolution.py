@@ -13,6 +13,7 @@ import numpy as np
 from seqmbo.data.dataset import Dataset
 from seqmbo._config import with_overrides
 from seqmbo.generators.base import GeneratorBase, Reward
+from seqmbo.progress import bar
 from seqmbo.spaces.sequence import PAD
 
 
@@ -57,7 +58,7 @@ class EvolutionGenerator(GeneratorBase):
         score(seeds)
         offline = set(dataset.designs)
         population = self._best(pool, cfg.population)
-        for _ in range(cfg.generations):
+        for _ in bar(range(cfg.generations), "evolution: generations"):
             parents = space.encode(population)
             children = space.decode(self._offspring(parents, pool, population, space, rng))
             score(children)

@@ -21,9 +21,12 @@ def builtin_dir() -> Path:
     root = Path(__file__).resolve().parents[2]
     if (root / "pyproject.toml").is_file() and (root / "tasks").is_dir():  # a source checkout
         return root / "tasks"
-    from importlib.resources import files
+    import importlib.util
 
-    return Path(str(files("seqmbo._tasks")))
+    spec = importlib.util.find_spec("seqmbo._tasks")  # package data without __init__.py: a namespace package
+    if spec is None or not spec.submodule_search_locations:
+        raise InvalidInputError("the built-in task specs are missing from this installation (seqmbo._tasks)")
+    return Path(list(spec.submodule_search_locations)[0])
 
 
 def builtin_names() -> list[str]:

@@ -46,7 +46,7 @@ def main() -> int:
                     cfg.apply_task_defaults()
                     for key, value in settings:
                         cfg.set(key, value)
-                    res = execute(cfg, out / f"{task}_{gen}_seed{seed}")
+                    res = execute(cfg, out / f"{task}_{gen}_seed{seed}", force=True)
                 except SeqmboError as e:
                     print(f"error: {task} {gen} seed {seed}: {e}", file=sys.stderr)
                     return 2

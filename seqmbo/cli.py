@@ -62,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--x", default=None, help="the design column (default: sequence/smiles/...)")
     pr.add_argument("--y", default=None, help="the score column or SDF property (default: score/y/fitness/...)")
     pr.add_argument("--kind", choices=("dna", "protein", "molecule"), default=None)
+    pr.add_argument("--minimize", action="store_true",
+                    help="lower scores are better (IC50, Kd, toxicity); the default is higher-is-better")
     _run_options(pr, n_help="candidates to keep (default: 100)", out_help="run directory (default: proposals/)")
     pr.set_defaults(func=cmd_propose)
 
@@ -107,6 +109,7 @@ def _run_options(p: argparse.ArgumentParser, n_help: str, out_help: str) -> None
     p.add_argument("--device", default=None, choices=("auto", "cpu", "cuda"),
                    help="where models run (default auto: a GPU when present)")
     p.add_argument("--out", default=None, help=out_help)
+    p.add_argument("--force", action="store_true", help="replace an earlier run in --out")
     p.add_argument("--config", default=None, help="a config.toml of an earlier run to repeat")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="a setting: reward=lcb, kappa=2, min_distance=2, generator.generations=10, proxy.members=3 ...")
@@ -146,7 +149,7 @@ def _summary(result) -> None:
         print(f"  proxy spearman {_f(m['proxy_spearman'])}  overestimate {_f(m['proxy_overestimate'])}"
               f"  oracle calls during design {m['oracle_calls_design']}")
     if m.get("proxy_heldout_spearman") is not None:
-        print(f"  proxy on held-out rows: spearman {_f(m['proxy_heldout_spearman'])}"
+        print(f"  proxy on held-out rows: spearman {_f(m['proxy_heldout_spearman'])}  rmse {_f(m.get('proxy_heldout_rmse'))}"
               f"  90% coverage {_f(m.get('proxy_heldout_coverage90'))}")
     print(f"  time {m['time_total_s']:.1f} s  peak RSS {m['peak_rss_mb']:.0f} MB")
     print(f"outputs: {result.out}/")
@@ -171,8 +174,8 @@ def cmd_design(args: argparse.Namespace) -> int:
     from seqmbo.run import execute
 
     cfg = _run_config(args, task=args.task)
-    out = args.out or f"runs/{_slug(cfg.task if cfg.data is None else cfg.data)}_{cfg.generator}_seed{cfg.seed}"
-    _summary(execute(cfg, out))
+    out = args.out or _fresh_folder(f"runs/{_slug(cfg.task if cfg.data is None else cfg.data)}_{cfg.generator}_seed{cfg.seed}")
+    _summary(execute(cfg, out, force=args.force))
     return 0
 
 
@@ -181,9 +184,23 @@ def cmd_propose(args: argparse.Namespace) -> int:
 
     if args.data is None and args.config is None:
         raise SeqmboError("give the scored table to propose from (CSV/TSV/FASTA/SDF), or --config of an earlier run")
-    cfg = _run_config(args, data=args.data, x=args.x, y=args.y, kind=args.kind)
-    _summary(execute(cfg, args.out or "proposals"))
+    cfg = _run_config(args, data=args.data, x=args.x, y=args.y, kind=args.kind,
+                      direction="min" if args.minimize else None)
+    _summary(execute(cfg, args.out or _fresh_folder("proposals"), force=args.force))
     return 0
+
+
+def _fresh_folder(base: str) -> str:
+    """``base``, or ``base_2``, ``base_3``, ... : the first that holds no earlier run."""
+    from pathlib import Path
+
+    from seqmbo.run import RUN_FILES
+
+    k, path = 1, base
+    while any((Path(path) / f).exists() for f in RUN_FILES):
+        k += 1
+        path = f"{base}_{k}"
+    return path
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

@@ -35,6 +35,8 @@ class RunConfig:
             has no oracle and ``task`` is ignored.
         x, y, kind: the design column, the score column (or SDF property) and the kind of
             design (``dna``, ``protein``, ``molecule``; guessed when empty) of ``data``.
+        direction: ``max`` (higher is better, the default) or ``min`` (lower is better: IC50,
+            Kd, toxicity) for the user's score; benchmark tasks are always maximized.
         generator: a generator name.
         proxy: a proxy name.
         n: candidates to keep (default: the task's ``n_candidates``; 100 for user data).
@@ -65,6 +67,7 @@ class RunConfig:
     x: str | None = None
     y: str | None = None
     kind: str | None = None
+    direction: str = "max"
     generator: str = "evolution"
     proxy: str = "ensemble"
     n: int | None = None

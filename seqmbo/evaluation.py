@@ -53,6 +53,9 @@ def evaluate(library: str | Path | Sequence[str], reference: str | Path | Sequen
     else:
         metrics, table = _evaluate_sequences(designs, ref, names, kind)
     metrics = {k: _plain(v) for k, v in metrics.items()}
+    if not metrics.get("validity"):
+        raise InvalidInputError(f"{library if lib else 'the library'}: none of the {len(designs)} designs is a valid "
+                                f"{kind}{' (SMILES that RDKit parses)' if kind == 'molecule' else ''}: nothing to evaluate")
     if out is not None:
         write_evaluation(out, metrics, table, kind, ref, names)
     return metrics

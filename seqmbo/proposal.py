@@ -17,8 +17,8 @@ from seqmbo.config import RunConfig
 
 def propose(data: Any, scores: Sequence[float] | None = None, *, kind: str | None = None, n: int = 100,
             generator: Any = "evolution", proxy: Any = "ensemble", seed: int = 0, x: str | None = None,
-            y: str | None = None, out: str | Path | None = None, config: RunConfig | None = None,
-            **settings: Any):
+            y: str | None = None, out: str | Path | None = None, force: bool = False,
+            config: RunConfig | None = None, **settings: Any):
     """Propose ``n`` new designs from scored data.
 
     Args:
@@ -32,9 +32,11 @@ def propose(data: Any, scores: Sequence[float] | None = None, *, kind: str | Non
         x, y: the design and score columns (or SDF score property).
         out: a folder to write the run directory into (``candidates.csv``, ``metrics.json``,
             ``config.toml``, ``report.png``; ``candidates.sdf`` for molecules).
+        force: replace the files of an earlier run in ``out`` (without it, such a folder is refused).
         config: a full :class:`~seqmbo.config.RunConfig` (its ``data`` is replaced by ``data``
             when ``data`` is given); the other arguments are then ignored.
-        **settings: any other run setting (``reward="lcb"``, ``kappa=1``, ``min_distance=0.3``,
+        **settings: any other run setting (``direction="min"`` for lower-is-better scores such as
+            IC50, ``reward="lcb"``, ``kappa=1``, ``min_distance=0.3``,
             ``calibration=False``, ``generator_options={...}``, ``proxy_options={...}``).
 
     Returns:
@@ -52,9 +54,9 @@ def propose(data: Any, scores: Sequence[float] | None = None, *, kind: str | Non
                            kind=kind, generator=generator, proxy=proxy, n=n, seed=seed)
         for key, value in settings.items():
             config.set(key, value)
-    task = user_task(data, scores, x=config.x, y=config.y, kind=config.kind)
+    task = user_task(data, scores, x=config.x, y=config.y, kind=config.kind, direction=config.direction)
     config.kind = task.spec["design_kind"]
-    result = execute(config, out, task=task)
+    result = execute(config, out, task=task, force=force)
     table = result.candidates
     table.attrs["metrics"] = result.metrics
     return table

@@ -70,14 +70,15 @@ def _prediction_panels(axes, result, task) -> None:
     """Without an oracle: offline scores against the candidates' predictions, and prediction
     against distance to the data (how far the proxy is asked to extrapolate)."""
     m, cands = result.metrics, result.candidates
-    offline = np.asarray(task.dataset.y, dtype=float)
+    offline = task.sign * np.asarray(task.dataset.y, dtype=float)
     pm = cands["proxy_mean"].to_numpy(dtype=float)
     ps = cands["proxy_std"].to_numpy(dtype=float)
     ax = axes[0]
     bins = np.linspace(min(offline.min(), pm.min()), max(offline.max(), pm.max()), 40)
     ax.hist(offline, bins=bins, density=True, alpha=0.5, label=f"your data (n={len(offline)})")
     ax.hist(pm, bins=bins, density=True, alpha=0.6, label=f"candidates, predicted (n={len(pm)})")
-    ax.axvline(offline.max(), color="k", ls="--", lw=1, label="best in your data")
+    best = offline.max() if task.sign > 0 else offline.min()
+    ax.axvline(best, color="k", ls="--", lw=1, label="best in your data")
     ax.set_xlabel("score (measured / predicted mean)")
     ax.set_ylabel("density")
     ax.set_title(f"{m['task']}: {m['generator']} (seed {m['seed']})")

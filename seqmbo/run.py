@@ -39,7 +39,7 @@ class RunResult:
 
 
 def design(task: str | Path | dict | None = None, generator: Any = "evolution", proxy: Any = "ensemble", *,
-           n: int | None = None, seed: int = 0, out: str | Path | None = None,
+           n: int | None = None, seed: int = 0, out: str | Path | None = None, force: bool = False,
            config: RunConfig | None = None, **settings: Any) -> RunResult:
     """One offline design run on a benchmark task.
 
@@ -50,6 +50,7 @@ def design(task: str | Path | dict | None = None, generator: Any = "evolution", 
         n: candidates to keep (default: the task's ``n_candidates``).
         seed: seed of every random choice.
         out: if given, the run directory to write (candidates.csv, metrics.json, config.toml, report.png).
+        force: replace the files of an earlier run in ``out`` (without it, such a folder is refused).
         config: a full :class:`RunConfig` (the other arguments and the task's ``[run]``
             defaults are then ignored).
         **settings: further :class:`RunConfig` fields (``reward="lcb"``, ``device="cpu"``,
@@ -64,7 +65,7 @@ def design(task: str | Path | dict | None = None, generator: Any = "evolution", 
         ).apply_task_defaults()  # type: ignore[arg-type]
         for k, v in settings.items():
             config.set(k, v)
-    return execute(config, out)
+    return execute(config, out, force=force)
 
 
 def load_problem(cfg: RunConfig):
@@ -72,22 +73,23 @@ def load_problem(cfg: RunConfig):
     if cfg.data is not None:
         from seqmbo.tasks.user_data import user_task
 
-        return user_task(cfg.data, x=cfg.x, y=cfg.y, kind=cfg.kind)
+        return user_task(cfg.data, x=cfg.x, y=cfg.y, kind=cfg.kind, direction=cfg.direction)
     from seqmbo.tasks import load_task
 
     return load_task(cfg.task)
 
 
-def execute(cfg: RunConfig, out: str | Path | None = None, task=None) -> RunResult:
+def execute(cfg: RunConfig, out: str | Path | None = None, task=None, force: bool = False) -> RunResult:
     """Run ``cfg`` on ``task`` (default: :func:`load_problem`) and, when ``out`` is given, write the
-    run directory atomically. The only loop of a design run."""
+    run directory atomically (an earlier run there is replaced only with ``force``). The only loop
+    of a design run."""
     from seqmbo.generators import make_generator
     from seqmbo.progress import stage
     from seqmbo.proxies import ProxyReward, make_proxy
 
     t_start = time.perf_counter()
     if out is not None:
-        check_writable(out)
+        check_writable(out, force)
     task = load_problem(cfg) if task is None else task
     space, data = task.space, task.dataset
     n = int(cfg.n if cfg.n is not None else task.n_candidates)
@@ -112,6 +114,7 @@ def execute(cfg: RunConfig, out: str | Path | None = None, task=None) -> RunResu
     with stage("scoring the candidates", times, "time_evaluate_s"):
         table, metrics = summarize(cfg, task, candidates, pred, raw, removed)
     metrics.update(quality)
+    warn_if_weak(task, quality)
     metrics.update(times)
     metrics["time_total_s"] = time.perf_counter() - t_start
     from seqmbo.metrics.run_metrics import peak_rss_mb
@@ -122,6 +125,21 @@ def execute(cfg: RunConfig, out: str | Path | None = None, task=None) -> RunResu
     if out is not None:
         result.out = write_run(out, result, task, gen, proxy)
     return result
+
+
+WEAK_SPEARMAN, FEW_ROWS = 0.3, 50
+
+
+def warn_if_weak(task, quality: dict[str, Any]) -> None:
+    """Say in plain words when the proxy's predictions deserve little trust (few rows, weak held-out fit)."""
+    rho = quality.get("proxy_heldout_spearman")
+    n = len(task.dataset)
+    if n < FEW_ROWS:
+        log.warning("only %d scored designs: the model has little to learn from; treat its predictions as a rough "
+                    "guide and measure the candidates before trusting them", n)
+    if rho is not None and rho < WEAK_SPEARMAN:
+        log.warning("the model ranks held-out designs poorly (Spearman %.2f < %.1f): its predictions for new designs "
+                    "are weak; more or less noisy data, or another proxy, may help", rho, WEAK_SPEARMAN)
 
 
 def _calibrates(cfg: RunConfig, gen) -> bool:
@@ -188,7 +206,7 @@ def summarize(cfg: RunConfig, task, candidates: list[str], pred, raw: list[str],
     from seqmbo.metrics.run_metrics import library_metrics, proxy_metrics, score_metrics
 
     space, data = task.space, task.dataset
-    mean = pred.mean
+    mean = task.sign * pred.mean  # in the user's units (lower is better when direction = "min")
     std = pred.std if pred.std is not None else np.full(len(candidates), np.nan)
     table = pd.DataFrame({space.column: candidates, "proxy_mean": mean, "proxy_std": std})
     metrics: dict[str, Any] = {
@@ -280,11 +298,19 @@ def make_support(kind: str, space, designs):
     return BigramSupport(designs, space)
 
 
-def check_writable(out: str | Path) -> None:
-    """Refuse, before any work, an output folder that cannot be created or written."""
+RUN_FILES = ("candidates.csv", "metrics.json", "config.toml", "report.png")
+
+
+def check_writable(out: str | Path, force: bool = False) -> None:
+    """Refuse, before any work, an output folder that cannot be written, or that holds an earlier
+    run (unless ``force``)."""
     import tempfile
 
     p = Path(out)
+    earlier = [f for f in RUN_FILES if (p / f).exists()]
+    if earlier and not force:
+        raise InvalidInputError(f"{out}: holds an earlier run ({', '.join(earlier)}); choose another --out, "
+                                "or --force to replace it")
     try:
         p.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=p):
@@ -337,7 +363,7 @@ def write_run(out: str | Path, result: RunResult, task, gen, proxy) -> Path:
     from seqmbo.report import design_report
 
     config_data = resolved_config(result.config, task, gen, proxy)
-    writers = {
+    writers = {  # RUN_FILES, and the extras below
         "candidates.csv": lambda p: result.candidates.to_csv(p, index=False),
         "metrics.json": lambda p: p.write_text(json.dumps(result.metrics, indent=2) + "\n"),
         "config.toml": lambda p: p.write_text(tomli_w.dumps(config_data)),
@@ -350,7 +376,7 @@ def write_run(out: str | Path, result: RunResult, task, gen, proxy) -> Path:
     if not task.has_oracle:  # the user's data as read, so that config.toml repeats the run from anywhere
         import pandas as pd
 
-        offline = pd.DataFrame({task.space.column: task.dataset.designs, "score": task.dataset.y})
+        offline = pd.DataFrame({task.space.column: task.dataset.designs, "score": task.sign * task.dataset.y})
         writers["offline.csv"] = lambda p: offline.to_csv(p, index=False)
         if not Path(str(result.config.data)).is_file():
             config_data.update(data=str(Path(out).resolve() / "offline.csv"), x=task.space.column, y="score")

@@ -146,3 +146,29 @@ def test_cli_evaluate_and_propose_errors(capsys, tmp_path):
     assert code == 2 and "did you mean 'kappa'" in capsys.readouterr().err
     code = main(["propose", str(tmp_path / "lib.smi"), "--set", "kappa=abc"])
     assert code == 2 and "kappa: must be a number, got 'abc'" in capsys.readouterr().err
+
+
+def test_propose_lower_is_better_and_warns_when_the_model_is_weak(tmp_path, caplog):
+    """direction="min": candidates are ranked by the lowest predicted score, reported in the
+    user's units; a small, noisy table gets a plain warning."""
+    rng = np.random.default_rng(2)
+    seqs = ["".join(rng.choice(list("ACGT"), 6)) for _ in range(40)]
+    ic50 = [float(s.count("A")) + 0.1 * i / 40 for i, s in enumerate(seqs)]  # lower is better: fewer A
+    table = seqmbo.propose(seqs, ic50, kind="dna", n=8, direction="min", out=tmp_path / "min",
+                           proxy_options={"members": 2, "min_steps": 100}, generator_options={"generations": 5})
+    assert table["proxy_mean"].is_monotonic_increasing  # best (lowest) first
+    assert table["proxy_mean"].iloc[0] < np.mean(ic50)
+    assert np.mean([s.count("A") for s in table["sequence"]]) < np.mean([s.count("A") for s in seqs])
+    offline = pd.read_csv(tmp_path / "min" / "offline.csv")
+    assert offline["score"].tolist() == pytest.approx(ic50)  # the user's units, not the negated ones
+    assert "only 40 scored designs" in caplog.text
+    m = table.attrs["metrics"]
+    assert m["proxy_heldout_rmse"] is not None and m["proxy_heldout_rmse"] >= 0
+    with pytest.raises(InvalidInputError, match="direction must be 'max'"):
+        seqmbo.propose(seqs, ic50, kind="dna", direction="down")
+
+
+def test_evaluate_a_library_without_a_valid_design_is_an_error(tmp_path):
+    with pytest.raises(InvalidInputError, match="none of the 2 designs is a valid molecule"):
+        seqmbo.evaluate(["xx", "C1CC"], kind="molecule", out=tmp_path / "e")
+    assert not (tmp_path / "e").exists()

@@ -139,7 +139,7 @@ def test_failed_run_leaves_the_output_folder_untouched(tmp_path):
     execute(fast_config(generator="dataset-top"), out)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     with pytest.raises(InvalidInputError):
-        execute(fast_config(generator="dataset-top", reward="nonsense"), out)
+        execute(fast_config(generator="dataset-top", reward="nonsense"), out, force=True)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
@@ -168,3 +168,15 @@ def test_single_network_proxies_refuse_members():
     for name in ("mlp", "mc-dropout"):
         with pytest.raises(InvalidInputError, match=f"proxy '{name}' is a single network"):
             make_proxy(name, dna(4), members=3)
+
+
+def test_an_earlier_run_is_never_overwritten_without_force(tmp_path):
+    out = tmp_path / "run"
+    first = execute(fast_config(generator="dataset-top", calibration=False), out)
+    before = (out / "metrics.json").read_bytes()
+    with pytest.raises(InvalidInputError, match="holds an earlier run .* --force to replace it"):
+        execute(fast_config(generator="random", calibration=False), out)
+    assert (out / "metrics.json").read_bytes() == before
+    again = execute(fast_config(generator="random", calibration=False), out, force=True)
+    assert json.loads((out / "metrics.json").read_text())["generator"] == "random" != first.metrics["generator"]
+    assert again.out == out

@@ -32,7 +32,7 @@ from seqmbo.metrics.run_metrics import spearman
 log = logging.getLogger(__name__)
 
 LEVELS = np.round(np.arange(1, 20) * 0.05, 2)  # central-interval levels 0.05 .. 0.95
-QUALITY_KEYS = ("spearman", "nll", "coverage90", "calib_err")
+QUALITY_KEYS = ("spearman", "rmse", "nll", "coverage90", "calib_err")
 
 
 def _z(level: float | np.ndarray) -> np.ndarray:
@@ -67,8 +67,10 @@ def calibration_error(y: np.ndarray, mean: np.ndarray, std: np.ndarray, levels: 
 
 
 def predictive_quality(y: np.ndarray, mean: np.ndarray, std: np.ndarray | None) -> dict[str, float | None]:
-    """``spearman``, ``nll``, ``coverage90``, ``calib_err`` of predictions (the last three ``None`` without std)."""
-    out: dict[str, float | None] = {"spearman": spearman(mean, y)}
+    """``spearman``, ``rmse``, ``nll``, ``coverage90``, ``calib_err`` of predictions (the last three
+    ``None`` without std)."""
+    y_, m_ = np.asarray(y, float), np.asarray(mean, float)
+    out: dict[str, float | None] = {"spearman": spearman(mean, y), "rmse": float(np.sqrt(np.mean((y_ - m_) ** 2)))}
     if std is None:
         out.update(nll=None, coverage90=None, calib_err=None)
     else:

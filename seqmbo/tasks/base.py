@@ -60,6 +60,12 @@ class Task:
             raise InvalidInputError(f"task {self.name!r}: n_candidates must be >= 1, got {self.n_candidates}")
 
     @property
+    def sign(self) -> float:
+        """``-1`` when the user's score is lower-is-better (``direction = "min"``): the dataset
+        holds ``-score`` so that every model maximizes; ``sign * y`` is the score as the user gave it."""
+        return -1.0 if self.spec.get("direction") == "min" else 1.0
+
+    @property
     def has_oracle(self) -> bool:
         """Whether candidates can be scored by a true oracle after design."""
         return self.oracle is not None

@@ -28,7 +28,7 @@ USER_N_CANDIDATES = 100
 
 
 def user_task(data: Any, scores=None, *, x: str | None = None, y: str | None = None,
-              kind: str | None = None) -> Task:
+              kind: str | None = None, direction: str = "max") -> Task:
     """A :class:`~seqmbo.tasks.base.Task` without an oracle from the user's scored designs.
 
     Args:
@@ -37,14 +37,20 @@ def user_task(data: Any, scores=None, *, x: str | None = None, y: str | None = N
         scores: the scores of ``data`` when it is a list.
         x, y: the design and score columns (or SDF score property).
         kind: ``molecule``, ``dna`` or ``protein`` (guessed when omitted).
+        direction: ``max`` (higher is better) or ``min`` (lower is better; the dataset then holds
+            ``-score`` and the run reports predictions in the user's units).
     """
+    if direction not in ("max", "min"):
+        raise InvalidInputError(f"direction must be 'max' (higher is better) or 'min' (lower is better), got {direction!r}")
     designs, y_values, rows, kind, where = _read_input(data, scores, kind, x, y)
     prepare = _molecule_data if kind == "molecule" else _sequence_data
     space, designs, y_values = prepare(designs, y_values, rows, kind, where)
     name = Path(str(data)).stem if isinstance(data, (str, Path)) else "user-data"
-    spec = {"name": name, "kind": "user", "design_kind": kind}
+    spec = {"name": name, "kind": "user", "design_kind": kind, "direction": direction}
     if isinstance(data, (str, Path)):
         spec["data"] = str(Path(data).expanduser().resolve())
+    if direction == "min":
+        y_values = -np.asarray(y_values, dtype=np.float64)
     return Task(name, "user", space, Dataset(designs, y_values, space, where), oracle=None,
                 n_candidates=USER_N_CANDIDATES, oracle_kind="none", spec=spec)
 

@@ -43,14 +43,20 @@ def design_report(path: Path, result, task) -> None:
     ax.legend(fontsize=8)
     ax = axes[1]
     pm = cands["proxy_mean"].to_numpy(dtype=float)
-    ax.scatter(oracle[ok], pm[ok], s=10, alpha=0.7)
-    if ok.any():
+    ax.scatter(oracle[ok], pm[ok], s=12, alpha=0.7)
+    if ok.any():  # equal axes: the diagonal is y = x, so over- and under-prediction read at a glance
         lo, hi = float(np.nanmin([oracle[ok].min(), pm[ok].min()])), float(np.nanmax([oracle[ok].max(), pm[ok].max()]))
-        ax.plot([lo, hi], [lo, hi], "k--", lw=1)
+        pad = 0.05 * (hi - lo if hi > lo else 1.0)
+        lo, hi = lo - pad, hi + pad
+        ax.plot([lo, hi], [lo, hi], "k--", lw=1, label="proxy = oracle")
+        ax.set_xlim(lo, hi)
+        ax.set_ylim(lo, hi)
+        ax.set_aspect("equal", adjustable="box")
+        ax.legend(fontsize=9, loc="upper left")
     ax.set_xlabel("oracle score")
     ax.set_ylabel("proxy mean")
     ax.set_title(f"proxy vs oracle (Spearman {_fmt(m.get('proxy_spearman'))}, "
-                 f"overestimate {_fmt(m.get('proxy_overestimate'))})", fontsize=9)
+                 f"overestimate {_fmt(m.get('proxy_overestimate'))})", fontsize=11)
     _metrics_panel(axes[2], m, ["n_candidates", "score_norm_p100", "score_norm_p50", "score_norm_mean",
                                 "dataset_best_norm", "diversity", "novelty", "novelty_distance", "validity",
                                 "uniqueness", "proxy_spearman", "proxy_overestimate", "oracle_calls_design",
@@ -179,5 +185,25 @@ def molecule_grid(path: Path, table, oracles: list[str], n: int = 12) -> None:
     mols = [Chem.MolFromSmiles(s) for s in top["canonical"]]
     legends = [f"{oracles[0]} {v:.3f}" for v in top[oracles[0]]] if oracles else [f"#{i + 1}" for i in range(len(mols))]
     img = Draw.MolsToGridImage(mols, molsPerRow=4, subImgSize=(260, 220), legends=legends)
+    with open(path, "wb") as fh:
+        img.save(fh, format="PNG")
+
+
+def candidates_grid(path: Path, table, n: int = 12) -> None:
+    """A PNG grid of a molecule run's best candidates, drawn by RDKit, each with its rank, the
+    predicted score ± std, the oracle score (benchmarks) and the Tanimoto similarity to its
+    nearest offline molecule."""
+    from rdkit import Chem
+    from rdkit.Chem import Draw
+
+    top = table.head(n)
+    mols, legends = [], []
+    for rank, row in enumerate(top.to_dict("records"), start=1):
+        mols.append(Chem.MolFromSmiles(row["smiles"]))
+        text = f"#{rank} pred {row['proxy_mean']:.3g} +/- {row['proxy_std']:.2g}"
+        if "oracle" in row:
+            text += f" | oracle {row['oracle']:.3g}"
+        legends.append(text + f" | sim {1.0 - row['nearest_distance']:.2f}")
+    img = Draw.MolsToGridImage(mols, molsPerRow=4, subImgSize=(320, 260), legends=legends)
     with open(path, "wb") as fh:
         img.save(fh, format="PNG")

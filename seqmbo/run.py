@@ -371,8 +371,10 @@ def write_run(out: str | Path, result: RunResult, task, gen, proxy) -> Path:
     }
     if task.space.kind == "molecule":
         from seqmbo.io import write_sdf
+        from seqmbo.report import candidates_grid
 
         writers["candidates.sdf"] = lambda p: write_sdf(p, result.candidates)
+        writers["best.png"] = lambda p: candidates_grid(p, result.candidates)
     if not task.has_oracle:  # the user's data as read, so that config.toml repeats the run from anywhere
         import pandas as pd
 

@@ -145,14 +145,16 @@ class MoleculeSpace:
         """A space from the SELFIES token lists of a dataset (see :meth:`from_smiles`)."""
         counts: Counter[str] = Counter()
         lengths: Counter[int] = Counter()
+        elements: set[str] = set()
         for toks in tokens:
             counts.update(toks)
             lengths[len(toks)] += 1
+            elements |= atom_elements(toks)
         if not lengths:
             raise InvalidInputError("no molecules to build a molecule space from")
         vocab = set(counts)
         if robust_alphabet:
-            vocab |= robust_tokens({e for e in map(token_element, counts) if e})
+            vocab |= robust_tokens(elements)
         longest = max(lengths)
         if max_selfies_length is not None:
             max_length = int(max_selfies_length)
@@ -464,6 +466,32 @@ def token_element(token: str) -> str | None:
         return None
     m = _TOKEN_ELEMENT.match(token)
     return m.group(1) if m else None
+
+
+_INDEX_COUNT = re.compile(r"^\[[^\]]*(?:Branch|Ring)([123])\]$")
+
+
+def atom_elements(tokens: Sequence[str]) -> set[str]:
+    """The elements of a SELFIES token list's atoms.
+
+    A branch or ring token ``[...BranchN]``/``[...RingN]`` is followed by ``N`` index symbols
+    that encode a number, not an atom (``[P]`` and ``[S]`` are index symbols too), so they are
+    skipped: reading them as atoms would put phosphorus into every space.
+    """
+    out: set[str] = set()
+    skip = 0
+    for tok in tokens:
+        if skip:
+            skip -= 1
+            continue
+        m = _INDEX_COUNT.match(tok)
+        if m:
+            skip = int(m.group(1))
+            continue
+        el = token_element(tok)
+        if el is not None:
+            out.add(el)
+    return out
 
 
 def robust_tokens(elements: set[str]) -> set[str]:

@@ -122,3 +122,20 @@ def test_pickles_without_its_memos():
     clone = pickle.loads(pickle.dumps(space))
     assert clone.alphabet == space.alphabet and clone.canonical("CCO.[Na+]") == "CCO"
     assert clone.decode(clone.encode(["OCC"])) == ["CCO"]
+
+
+def test_index_symbols_are_not_atoms_no_phosphorus_from_nowhere():
+    """[P] after [Branch1] is an index symbol (15), not phosphorus: a space built from molecules
+    without phosphorus must not offer phosphorus atoms ([=P], [#P], [PH1], ...)."""
+    import selfies as sf
+
+    from seqmbo.spaces.molecule import MoleculeSpace, atom_elements
+
+    smiles = "C(CCCCCCCCCCCCCCCC)O"  # a 16-atom branch: its length is written with the index symbol [P]
+    tokens = list(sf.split_selfies(sf.encoder(smiles)))
+    assert tokens[:3] == ["[C]", "[Branch1]", "[P]"]
+    assert atom_elements(tokens) == {"C", "O"}
+    assert atom_elements(["[C]", "[Ring1]", "[S]", "[P]"]) == {"C", "P"}  # [S] is the ring's index, [P] an atom
+    space = MoleculeSpace.from_smiles([smiles, "c1ccccc1CCN"])
+    assert [t for t in space.alphabet if "P" in t] == ["[P]"]  # kept to encode the data, but no P chemistry
+    assert space.canonical(space.decode(space.encode([smiles]))[0]) == space.canonical(smiles)

@@ -26,7 +26,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     set_enabled(False if quiet else None)
     try:
-        if args.command in ("design", "propose", "evaluate"):
+        if args.command in ("design", "propose", "evaluate", "bench"):
             from seqmbo.run import set_threads
 
             set_threads()
@@ -76,6 +76,23 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--jobs", type=int, default=1, help="worker processes for molecule metrics")
     _verbosity(ev)
     ev.set_defaults(func=cmd_evaluate)
+
+    b = sub.add_parser("bench", help="a grid of design runs on local processes or Ray; results.csv and summary.md")
+    b.add_argument("--tasks", default=None, help="comma-separated task names or spec paths")
+    b.add_argument("--generators", default=None, help="comma-separated generators (random is always added)")
+    b.add_argument("--proxies", default="ensemble", help="comma-separated proxies (default: ensemble)")
+    b.add_argument("--seeds", type=int, default=None, help="seeds 0..N-1 of every cell (default 8)")
+    b.add_argument("--preset", default=None, help="a named grid: smoke")
+    b.add_argument("--executor", choices=("local", "ray"), default="local")
+    b.add_argument("--workers", type=int, default=None, help="local processes at once (default: cores / cpus-per-run)")
+    b.add_argument("--address", default=None, help="join this Ray cluster (default: start a local Ray)")
+    b.add_argument("--cpus-per-run", type=int, default=1)
+    b.add_argument("--gpus-per-run", type=float, default=0.0)
+    b.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    b.add_argument("--out", default="bench", help="output folder (default: bench/); a rerun skips finished cells")
+    b.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a setting of every run")
+    _verbosity(b)
+    b.set_defaults(func=cmd_bench)
 
     data = sub.add_parser("data", help="the dataset registry: list, pull, verify")
     dsub = data.add_subparsers(dest="data_command")
@@ -201,6 +218,38 @@ def _fresh_folder(base: str) -> str:
         k += 1
         path = f"{base}_{k}"
     return path
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from seqmbo.bench import PRESETS, GridOptions, make_grid, run_grid
+    from seqmbo.run import RunConfig, parse_setting
+
+    preset = {}
+    if args.preset is not None:
+        if args.preset not in PRESETS:
+            raise SeqmboError(f"unknown preset {args.preset!r}; presets: {', '.join(PRESETS)}")
+        preset = PRESETS[args.preset]
+    tasks = args.tasks.split(",") if args.tasks else preset.get("tasks")
+    generators = args.generators.split(",") if args.generators else preset.get("generators")
+    if not tasks or not generators:
+        raise SeqmboError("give --tasks and --generators, or a --preset")
+    settings = {k: (dict(v) if isinstance(v, dict) else v) for k, v in preset.get("settings", {}).items()}
+    probe = RunConfig()
+    for item in args.set:
+        key, value = parse_setting(item)
+        probe.set(key, value)  # checks the name and type now, before any cell runs
+        head, dot, rest = key.partition(".")
+        if dot and head in ("generator", "proxy"):
+            settings.setdefault(f"{head}_options", {})[rest] = value
+        else:
+            settings[key] = value
+    cells = make_grid(tasks, generators, args.proxies.split(","), args.seeds or preset.get("seeds", 8), settings)
+    opts = GridOptions(args.executor, args.workers, args.cpus_per_run, args.gpus_per_run, args.address, 1, args.device)
+    table = run_grid(cells, args.out, opts)
+    failed = int((table["status"] == "failed").sum())
+    print(open(f"{args.out}/summary.md").read())
+    print(f"{len(table)} cells, {failed} failed; wrote {args.out}/results.csv and {args.out}/summary.md")
+    return 1 if failed else 0
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

@@ -45,6 +45,7 @@ class ProxyReward:
     def __call__(self, designs: Sequence[str]) -> np.ndarray:
         designs = list(designs)
         todo = [d for d in dict.fromkeys(designs) if d not in self._cache]
+        todo = self._from_token_cache(todo)
         if todo:
             valid = self.space.is_valid(todo)
             if self.support is not None and valid.any():
@@ -100,7 +101,7 @@ class ProxyReward:
         On a sequence space with a proxy that has ``predict_one_hot`` (the network proxies),
         no string is made: validity and a bigram support are checked on the ids, and the proxy
         reads their one-hot. Otherwise the designs not seen before are decoded and scored as
-        strings. Results are cached per design (keyed by its token bytes).
+        strings. Results are cached per design (keyed by its token bytes and length).
 
         Args:
             tokens: ``(n, L)`` int token ids (tensor on any device, or array), padded with
@@ -124,7 +125,7 @@ class ProxyReward:
             lengths = np.asarray(lengths.detach().cpu() if isinstance(lengths, torch.Tensor) else lengths, dtype=np.int64)
         inside = np.arange(width)[None, :] < lengths[:, None]
         ids = np.where(inside, ids, -1)  # one form a design: padding -1 after it
-        keys = [row.tobytes() for row in ids]
+        keys = [row.tobytes() for row in np.concatenate([ids, lengths[:, None]], axis=1)]
         cache = self._token_cache
         first: dict[bytes, int] = {}  # designs not seen before -> their first row
         for i, k in enumerate(keys):
@@ -137,6 +138,25 @@ class ProxyReward:
             self.calls += len(todo)
         out = np.fromiter((cache[k] for k in keys), dtype=np.float64, count=n)
         return torch.as_tensor(out, device=device)
+
+    def _from_token_cache(self, todo: list[str]) -> list[str]:
+        """Copy the rewards :meth:`on_tokens` already has of ``todo`` into the string cache;
+        returns the designs still to score (so a design gets one value whichever way it came)."""
+        from seqmbo.spaces.sequence import SequenceSpace
+
+        if not todo or not self._token_cache or not isinstance(self.space, SequenceSpace):
+            return todo
+        valid = [d for d, ok in zip(todo, self.space.is_valid(todo)) if ok]
+        if not valid:
+            return todo
+        ids = self.space.encode(valid)
+        lengths = np.array([len(d) for d in valid], dtype=np.int64)
+        rows = np.concatenate([ids, lengths[:, None]], axis=1)
+        for d, row in zip(valid, rows):
+            value = self._token_cache.get(row.tobytes())
+            if value is not None:
+                self._cache[d] = value
+        return [d for d in todo if d not in self._cache]
 
     def _score_tokens(self, ids: np.ndarray, lengths: np.ndarray) -> np.ndarray:
         """Rewards ``(m,)`` of distinct canonical token rows ``ids (m, L)`` (padding ``-1``)."""

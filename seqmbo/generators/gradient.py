@@ -20,6 +20,7 @@ import torch
 
 from seqmbo._config import with_overrides
 from seqmbo.data.dataset import Dataset
+from seqmbo.devices import DeviceLike, resolve_device, seeded_generator
 from seqmbo.errors import InvalidInputError
 from seqmbo.generators.base import GeneratorBase, Reward
 from seqmbo.spaces.sequence import PAD
@@ -60,12 +61,15 @@ class GradientGenerator(GeneratorBase):
 
     Args:
         config: the settings (default :class:`GradientConfig`).
+        device: where the relaxed designs and the ascent live (``"auto"``, ``"cpu"``, ``"cuda"``);
+            the proxy's ``forward_soft`` receives them there (a proxy on another device moves them).
         **overrides: individual settings (``GradientGenerator(steps=200, relax="gumbel")``).
     """
 
 
-    def __init__(self, config: GradientConfig | None = None, **overrides) -> None:
+    def __init__(self, config: GradientConfig | None = None, *, device: DeviceLike = "cpu", **overrides) -> None:
         self.config = with_overrides(config or GradientConfig(), overrides, "generator 'gradient'")
+        self.device = resolve_device(device)
         c = self.config
         if c.relax not in RELAXATIONS:
             raise InvalidInputError(f"generator 'gradient': relax must be one of {', '.join(RELAXATIONS)}, got {c.relax!r}")
@@ -120,7 +124,7 @@ class GradientGenerator(GeneratorBase):
             ``steps + 1`` lists, each with one design per start (step 0: the starts, rounded).
         """
         cfg = self.config
-        gen = torch.Generator().manual_seed(int(rng.integers(0, 2**63 - 1)))
+        gen = seeded_generator(int(rng.integers(0, 2**63 - 1)), self.device)
         per_step: list[list[str]] = [[] for _ in range(cfg.steps + 1)]
         with torch.enable_grad():
             for s in range(0, len(starts), cfg.batch_size):
@@ -131,12 +135,13 @@ class GradientGenerator(GeneratorBase):
 
     def _ascend_chunk(self, soft, starts: list[str], space, gen: torch.Generator) -> list[list[str]]:
         cfg = self.config
-        x0 = space.one_hot(starts)  # (k, L, V)
+        x0 = space.one_hot(starts).to(self.device)  # (k, L, V); designs come back in _argmax
         present = x0.sum(-1, keepdim=True) > 0  # (k, L, 1)
         v = x0.shape[-1]
         other = (1 - cfg.smoothing) / max(1, v - 1)
         theta = x0 * math.log(cfg.smoothing) + (1 - x0) * math.log(other) if v > 1 else torch.zeros_like(x0)
-        theta = (theta + cfg.init_noise * torch.randn(theta.shape, generator=gen)).requires_grad_(True)
+        noise = torch.randn(theta.shape, generator=gen, device=theta.device)
+        theta = (theta + cfg.init_noise * noise).requires_grad_(True)
         opt = (torch.optim.Adam([theta], lr=cfg.lr, maximize=True) if cfg.optimizer == "adam"
                else torch.optim.SGD([theta], lr=cfg.lr, maximize=True))
         out = [self._argmax(theta, present, space)]
@@ -156,7 +161,7 @@ class GradientGenerator(GeneratorBase):
         cfg = self.config
         logits = theta
         if cfg.relax == "gumbel":
-            u = torch.rand(theta.shape, generator=gen).clamp(1e-10, 1 - 1e-10)
+            u = torch.rand(theta.shape, generator=gen, device=theta.device).clamp(1e-10, 1 - 1e-10)
             logits = theta - torch.log(-torch.log(u))
         y = torch.softmax(logits / cfg.temperature, dim=-1)
         if cfg.relax == "straight-through":
@@ -166,8 +171,8 @@ class GradientGenerator(GeneratorBase):
 
     @staticmethod
     def _argmax(theta: torch.Tensor, present: torch.Tensor, space) -> list[str]:
-        ids = theta.detach().argmax(-1).numpy()
-        ids[~present.squeeze(-1).numpy()] = PAD
+        ids = theta.detach().argmax(-1).cpu().numpy()
+        ids[~present.squeeze(-1).cpu().numpy()] = PAD
         return space.decode(ids)
 
 

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from seqmbo.errors import InvalidInputError, UnknownNameError
 from seqmbo.generators.base import Generator
 
+if TYPE_CHECKING:
+    from seqmbo.devices import DeviceLike
+
 GENERATORS = ("random", "dataset-top", "evolution", "gradient", "gflownet")
 
 
-def make_generator(generator: Any, **options):
-    """A generator from a name (with options) or any object with ``propose``."""
+def make_generator(generator: Any, device: DeviceLike = "cpu", **options):
+    """A generator from a name (with options) or any object with ``propose``.
+
+    Args:
+        generator: a name of :data:`GENERATORS` or an object with ``propose`` (returned as it is).
+        device: ``"auto"``, ``"cpu"``, ``"cuda"`` or a :class:`torch.device`: where the
+            generators with networks or tensors (``gradient``, ``gflownet``) work; the others
+            run on the CPU and only check it.
+        **options: the generator's settings.
+    """
     if not isinstance(generator, str):
         if not isinstance(generator, Generator):
             raise InvalidInputError(
@@ -19,7 +30,10 @@ def make_generator(generator: Any, **options):
                 "attributes uses_reward and baseline (subclass seqmbo.generators.GeneratorBase)"
             )
         return generator
+    from seqmbo.devices import resolve_device
     from seqmbo.generators import baselines, evolution
+
+    device = resolve_device(device)
 
     if generator == "random":
         _no_options("random", options)
@@ -32,11 +46,11 @@ def make_generator(generator: Any, **options):
     if generator == "gradient":
         from seqmbo.generators.gradient import GradientGenerator
 
-        return GradientGenerator(**options)
+        return GradientGenerator(device=device, **options)
     if generator == "gflownet":
         from seqmbo.generators.gflownet import GFlowNetGenerator
 
-        return GFlowNetGenerator(**options)
+        return GFlowNetGenerator(device=device, **options)
     raise UnknownNameError(f"unknown generator {generator!r}; generators: {', '.join(available())}")
 
 

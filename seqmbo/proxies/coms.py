@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import torch
 
 from seqmbo._config import with_overrides
+from seqmbo.devices import DeviceLike
 from seqmbo.errors import InvalidInputError
 from seqmbo.proxies.ensemble import SequenceEnsemble, TrainConfig, train_members
 
@@ -104,9 +105,9 @@ def relax(theta: torch.Tensor, present: torch.Tensor) -> torch.Tensor:
 class ConservativePenalty:
     """The conservative term and its dual variable, called once per training batch."""
 
-    def __init__(self, cfg: ComConfig, particle_lr: float) -> None:
+    def __init__(self, cfg: ComConfig, particle_lr: float, device: torch.device | str = "cpu") -> None:
         self.cfg, self.particle_lr = cfg, particle_lr
-        self.log_alpha = torch.tensor(math.log(cfg.alpha), requires_grad=True)
+        self.log_alpha = torch.tensor(math.log(cfg.alpha), requires_grad=True, device=device)
         self.alpha_opt = torch.optim.Adam([self.log_alpha], lr=cfg.alpha_lr)
         self.history: list[tuple[float, float]] = []  # (gap, alpha) per batch
 
@@ -151,6 +152,7 @@ class ConservativeObjectiveModel(SequenceEnsemble):
         members: networks trained together, each conservative (1: ``std`` is ``None``).
         train: a :class:`TrainConfig`.
         conservative: a :class:`ComConfig`.
+        device: where the networks live (see :class:`SequenceEnsemble`).
         **net: network options (see :class:`SequenceEnsemble`).
 
     Attributes:
@@ -158,8 +160,8 @@ class ConservativeObjectiveModel(SequenceEnsemble):
     """
 
     def __init__(self, space, arch: str = "mlp", members: int = 1, train: TrainConfig | None = None,
-                 conservative: ComConfig | None = None, **net) -> None:
-        super().__init__(space, members=members, arch=arch, train=train, **net)
+                 conservative: ComConfig | None = None, device: DeviceLike = "cpu", **net) -> None:
+        super().__init__(space, members=members, arch=arch, train=train, device=device, **net)
         self.conservative = conservative or ComConfig()
         c = self.conservative
         if c.particle_steps < 1 or c.tau < 0 or c.alpha <= 0 or not 0 < c.smoothing < 1:
@@ -176,14 +178,14 @@ class ConservativeObjectiveModel(SequenceEnsemble):
 
     def _train(self, x: torch.Tensor, z: torch.Tensor) -> None:
         lr = self.conservative.particle_lr or self.default_particle_lr
-        self.penalty = ConservativePenalty(self.conservative, lr)
+        self.penalty = ConservativePenalty(self.conservative, lr, self.device)
         train_members(self.model, x, z, self.train_cfg, penalty=self.penalty)
 
 
-def make_com(space, train: TrainConfig, **options) -> ConservativeObjectiveModel:
+def make_com(space, train: TrainConfig, device: DeviceLike = "cpu", **options) -> ConservativeObjectiveModel:
     """A COM from flat options: :class:`ComConfig` keys go to the conservative part, the rest to the network."""
     keys = set(ComConfig.__dataclass_fields__)
     com = with_overrides(ComConfig(), {k: v for k, v in options.items() if k in keys}, "proxy 'com'")
     net = {k: v for k, v in options.items() if k not in keys}
     return ConservativeObjectiveModel(space, arch=net.pop("arch", "mlp"), members=int(net.pop("members", 1)),
-                                      train=train, conservative=com, **net)
+                                      train=train, conservative=com, device=device, **net)

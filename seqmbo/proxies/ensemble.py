@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from seqmbo.devices import DeviceLike, resolve_device, seeded, seeded_generator, to_device
 from seqmbo.errors import InvalidInputError
 from seqmbo.proxies.base import Prediction, Standardizer
 from seqmbo.proxies.nets import BothStrands, GroupedCNN, GroupedMLP, TransformerNet
@@ -41,11 +42,17 @@ def train_members(model: torch.nn.Module, x: torch.Tensor, z: torch.Tensor, cfg:
     designs — the region a search extrapolates from (as in the weighted retraining of Tripp et
     al. 2020, here by score rather than rank). ``penalty(model, x_batch, out_batch)``, if given,
     returns a term added to each batch's loss (e.g. the conservative term of COMs).
+
+    Everything runs on the device of ``z`` (the model's); batches of ``x`` are moved there
+    (a no-op when ``x`` is already on it). Randomness: a generator seeded with ``cfg.seed``
+    (dropout, if any, uses torch's global state: call under :func:`seqmbo.devices.seeded`).
     """
-    gen = torch.Generator().manual_seed(cfg.seed)
+    device = z.device
+    gen = seeded_generator(cfg.seed, device)
     n = x.shape[0]
-    m = model(x[:1]).shape[1]
-    weights = torch.poisson(torch.ones(n, m), generator=gen) if cfg.bootstrap else torch.ones(n, m)
+    m = model(to_device(x[:1], device)).shape[1]
+    ones = torch.ones(n, m, device=device)
+    weights = torch.poisson(ones, generator=gen) if cfg.bootstrap else ones
     if cfg.top_weight:
         top = torch.exp(cfg.top_weight * (z - z.max()))  # shifted: no overflow
         weights = weights * (top / top.mean())[:, None]
@@ -54,14 +61,15 @@ def train_members(model: torch.nn.Module, x: torch.Tensor, z: torch.Tensor, cfg:
     steps_per_epoch = -(-n // cfg.batch_size)
     epochs = max(cfg.epochs, -(-cfg.min_steps // steps_per_epoch))
     for _ in range(epochs):
-        perm = torch.randperm(n, generator=gen)
+        perm = torch.randperm(n, generator=gen, device=device)
         for start in range(0, n, cfg.batch_size):
             idx = perm[start : start + cfg.batch_size]
-            out = model(x[idx])
+            xb = to_device(x[idx], device)
+            out = model(xb)
             w = weights[idx]
             loss = (w * (out - z[idx, None]) ** 2).sum() / w.numel()
             if penalty is not None:
-                loss = loss + penalty(model, x[idx], out)
+                loss = loss + penalty(model, xb, out)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -81,9 +89,12 @@ class SequenceEnsemble:
         train: a :class:`TrainConfig`.
         **net: network options (cnn: ``channels``, ``kernel``, ``hidden``, ``dropout``; mlp: ``hidden``,
             ``layers``, ``dropout``; transformer: ``dim``, ``heads``, ``layers``, ``dropout``).
+        device: where the networks live and train (``"auto"``, ``"cpu"``, ``"cuda"``); designs
+            in and predictions out are moved in :meth:`_inputs` and :meth:`predict` only.
     """
 
-    def __init__(self, space, members: int = 5, arch: str = "cnn", train: TrainConfig | None = None, **net) -> None:
+    def __init__(self, space, members: int = 5, arch: str = "cnn", train: TrainConfig | None = None,
+                 device: DeviceLike = "cpu", **net) -> None:
         if members < 1:
             raise InvalidInputError(f"an ensemble needs at least 1 member, got {members}")
         if arch not in ARCHS:
@@ -91,8 +102,13 @@ class SequenceEnsemble:
         self.space, self.members, self.arch = space, members, arch
         self.train_cfg = train or TrainConfig()
         self.net_options = net
+        self.device = resolve_device(device)
         self.model: torch.nn.Module | None = None
         self.scaler: Standardizer | None = None
+
+    def _inputs(self, designs: Sequence[str]) -> torch.Tensor:
+        """One-hot ``(n, L, V)`` of ``designs`` on the proxy's device."""
+        return self.space.one_hot(list(designs)).to(self.device)
 
     def _build(self) -> torch.nn.Module:
         L, V = self.space.max_length, self.space.vocab_size
@@ -112,12 +128,12 @@ class SequenceEnsemble:
         y = np.asarray(y, dtype=np.float64)
         if len(designs) != y.shape[0] or y.shape[0] == 0:
             raise InvalidInputError(f"fit needs as many scores as designs (>0), got {len(designs)} and {y.shape[0]}")
-        torch.manual_seed(self.train_cfg.seed)
-        self.model = self._build()
         self.scaler = Standardizer.fit(y)
-        x = self.space.one_hot(list(designs))
-        z = torch.as_tensor(self.scaler.forward(y), dtype=torch.float32)
-        self._train(x, z)
+        x = self._inputs(designs)
+        z = torch.as_tensor(self.scaler.forward(y), dtype=torch.float32, device=self.device)
+        with seeded(self.train_cfg.seed, self.device):  # weight init and dropout; global state restored
+            self.model = self._build().to(self.device)
+            self._train(x, z)
         return self
 
     def _train(self, x: torch.Tensor, z: torch.Tensor) -> None:
@@ -125,10 +141,13 @@ class SequenceEnsemble:
         train_members(self.model, x, z, self.train_cfg)
 
     def member_outputs(self, x: torch.Tensor) -> torch.Tensor:
-        """Member predictions in score units ``(n, M)`` from (soft) one-hot ``x`` ``(n, L, V)``; differentiable."""
+        """Member predictions in score units ``(n, M)`` from (soft) one-hot ``x`` ``(n, L, V)``; differentiable.
+
+        ``x`` may be on any device; the output is on the proxy's.
+        """
         if self.model is None or self.scaler is None:
             raise InvalidInputError("the proxy must be fitted before it predicts")
-        return self.model(x) * self.scaler.sd + self.scaler.mu
+        return self.model(x.to(self.device)) * self.scaler.sd + self.scaler.mu
 
     def forward_soft(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Mean and std ``(n,)`` across members for soft one-hot ``x``; differentiable."""
@@ -142,13 +161,27 @@ class SequenceEnsemble:
     def predict(self, designs: Sequence[str], batch_size: int | None = None) -> Prediction:
         """Mean (and std across members, or ``None`` for one member) ``(n,)`` of ``designs``."""
         batch_size = batch_size or self.predict_batch
+        return self._predict_batches(
+            (self._inputs(designs[s : s + batch_size]) for s in range(0, len(designs), batch_size)))
+
+    def predict_one_hot(self, x: torch.Tensor, batch_size: int | None = None) -> Prediction:
+        """:meth:`predict` of designs given as one-hot ``x`` ``(n, L, V)`` (any device; all-zero rows at padding).
+
+        Used to score token tensors without making strings (see
+        :meth:`~seqmbo.proxies.reward.ProxyReward.on_tokens`); equals :meth:`predict` of the designs.
+        """
+        batch_size = batch_size or self.predict_batch
+        return self._predict_batches(x[s : s + batch_size] for s in range(0, x.shape[0], batch_size))
+
+    def _predict_batches(self, batches) -> Prediction:
+        """Mean and std ``(n,)`` float64 (on the CPU) over one-hot batches ``(b, L, V)``."""
         means, stds = [], []
         with torch.no_grad():
-            for s in range(0, len(designs), batch_size):
-                m, sd = self.forward_soft(self.space.one_hot(list(designs[s : s + batch_size])))
-                means.append(m.numpy())
+            for x in batches:
+                m, sd = self.forward_soft(x)
+                means.append(m.cpu().numpy())
                 if sd is not None:
-                    stds.append(sd.numpy())
+                    stds.append(sd.cpu().numpy())
         mean = np.concatenate(means).astype(np.float64) if means else np.zeros(0)
         std = np.concatenate(stds).astype(np.float64) if stds else None
         return Prediction(mean, std)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import torch
 
+from seqmbo.devices import DeviceLike, seeded_generator
 from seqmbo.errors import InvalidInputError
 from seqmbo.proxies.ensemble import SequenceEnsemble, TrainConfig
 from seqmbo.proxies.nets import MCDropout, mc_forward
@@ -25,23 +26,24 @@ class MCDropoutProxy(SequenceEnsemble):
         dropout: the dropout probability (training and prediction).
         passes: stochastic passes ``T`` at prediction.
         train: a :class:`TrainConfig`.
+        device: where the network lives (see :class:`SequenceEnsemble`).
         **net: further network options (see :class:`SequenceEnsemble`).
     """
 
     predict_batch = 1024
 
     def __init__(self, space, arch: str = "cnn", dropout: float = 0.2, passes: int = 20,
-                 train: TrainConfig | None = None, **net) -> None:
+                 train: TrainConfig | None = None, device: DeviceLike = "cpu", **net) -> None:
         if not 0 < float(dropout) < 1:
             raise InvalidInputError(f"mc-dropout needs 0 < dropout < 1, got {dropout}")
         if int(passes) < 2:
             raise InvalidInputError(f"mc-dropout needs passes >= 2, got {passes}")
-        super().__init__(space, members=1, arch=arch, train=train, dropout=float(dropout), **net)
+        super().__init__(space, members=1, arch=arch, train=train, device=device, dropout=float(dropout), **net)
         self.passes = int(passes)
 
     def _train(self, x: torch.Tensor, z: torch.Tensor) -> None:
         super()._train(x, z)
-        gen = torch.Generator().manual_seed(self.train_cfg.seed + 7919)
+        gen = seeded_generator(self.train_cfg.seed + 7919, self.device)
         for mod in self.model.modules():
             if isinstance(mod, MCDropout):
                 mod.fix_masks(self.passes, gen)

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from seqmbo.devices import DeviceLike, resolve_device, seeded, to_device
 from seqmbo.errors import InvalidInputError
 from seqmbo.proxies.base import Prediction, Standardizer
 from seqmbo.proxies.ensemble import TrainConfig, train_members
@@ -46,20 +47,26 @@ class SparseRows:
         return self.shape[0]
 
     def __getitem__(self, idx) -> "SparseRows":
+        device = self.indptr.device
         if isinstance(idx, slice):
-            idx = torch.arange(self.shape[0])[idx]
-        idx = torch.as_tensor(idx, dtype=torch.long).reshape(-1)
+            idx = torch.arange(self.shape[0], device=device)[idx]
+        idx = torch.as_tensor(idx, dtype=torch.long, device=device).reshape(-1)
         starts = self.indptr[idx]
         lens = self.indptr[idx + 1] - starts
-        ptr = torch.zeros(idx.shape[0] + 1, dtype=torch.long)
+        ptr = torch.zeros(idx.shape[0] + 1, dtype=torch.long, device=device)
         ptr[1:] = torch.cumsum(lens, 0)
-        pos = torch.repeat_interleave(starts - ptr[:-1], lens) + torch.arange(int(ptr[-1]))
+        pos = torch.repeat_interleave(starts - ptr[:-1], lens) + torch.arange(int(ptr[-1]), device=device)
         return SparseRows(ptr, self.indices[pos], self.values[pos], self.dim)
+
+    def to(self, device: torch.device | str) -> "SparseRows":
+        """The same rows on ``device``."""
+        return SparseRows(self.indptr.to(device), self.indices.to(device), self.values.to(device), self.dim)
 
     def dense(self) -> torch.Tensor:
         """The rows as a dense ``(n, dim)`` tensor."""
-        out = torch.zeros(self.shape)
-        rows = torch.repeat_interleave(torch.arange(self.shape[0]), self.indptr[1:] - self.indptr[:-1])
+        device = self.indptr.device
+        out = torch.zeros(self.shape, device=device)
+        rows = torch.repeat_interleave(torch.arange(self.shape[0], device=device), self.indptr[1:] - self.indptr[:-1])
         out[rows, self.indices] = self.values
         return out
 
@@ -173,10 +180,12 @@ class _MoleculeEnsemble:
 
     predict_batch = 4096
 
-    def __init__(self, space=None, members: int = 5, train: TrainConfig | None = None, **net) -> None:
+    def __init__(self, space=None, members: int = 5, train: TrainConfig | None = None,
+                 device: DeviceLike = "cpu", **net) -> None:
         if members < 1:
             raise InvalidInputError(f"an ensemble needs at least 1 member, got {members}")
         self.space, self.members = space, int(members)
+        self.device = resolve_device(device)
         self.train_cfg = train or TrainConfig()
         self.net_options = net
         self.model: nn.Module | None = None
@@ -192,21 +201,25 @@ class _MoleculeEnsemble:
         y = np.asarray(y, dtype=np.float64)
         if len(designs) != y.shape[0] or y.shape[0] == 0:
             raise InvalidInputError(f"fit needs as many scores as designs (>0), got {len(designs)} and {y.shape[0]}")
-        torch.manual_seed(self.train_cfg.seed)
-        try:
-            self.model = self._build()
-        except TypeError as e:  # an option the network does not take
-            raise InvalidInputError(f"proxy network {type(self).__name__}: {e}") from None
-        self.scaler = Standardizer.fit(y)
-        z = torch.as_tensor(self.scaler.forward(y), dtype=torch.float32)
-        train_members(self.model, self._featurize(list(designs)), z, self.train_cfg)
+        with seeded(self.train_cfg.seed, self.device):  # weight init and dropout; global state restored
+            try:
+                self.model = self._build().to(self.device)
+            except TypeError as e:  # an option the network does not take
+                raise InvalidInputError(f"proxy network {type(self).__name__}: {e}") from None
+            self.scaler = Standardizer.fit(y)
+            z = torch.as_tensor(self.scaler.forward(y), dtype=torch.float32, device=self.device)
+            train_members(self.model, self._inputs(list(designs)), z, self.train_cfg)
         return self
 
+    def _inputs(self, designs: Sequence[str]):
+        """Featurized ``designs`` on the proxy's device (graph sets stay on the CPU; their batches move)."""
+        return to_device(self._featurize(designs), self.device)
+
     def member_outputs(self, x) -> torch.Tensor:
-        """Member predictions in score units ``(n, M)`` from featurized designs."""
+        """Member predictions in score units ``(n, M)`` from featurized designs (on the proxy's device)."""
         if self.model is None or self.scaler is None:
             raise InvalidInputError("the proxy must be fitted before it predicts")
-        return self.model(x) * self.scaler.sd + self.scaler.mu
+        return self.model(to_device(x, self.device)) * self.scaler.sd + self.scaler.mu
 
     def predict(self, designs: Sequence[str], batch_size: int | None = None) -> Prediction:
         """Mean (and std across members, or ``None`` for one member) ``(n,)`` of SMILES ``designs``."""
@@ -215,10 +228,9 @@ class _MoleculeEnsemble:
         means, stds = [], []
         with torch.no_grad():
             for s in range(0, len(designs), batch_size):
-                x = self._featurize(designs[s : s + batch_size])
-                out = self.member_outputs(x)
-                means.append(out.mean(dim=1).numpy())
-                stds.append(out.std(dim=1, unbiased=False).numpy())
+                out = self.member_outputs(self._inputs(designs[s : s + batch_size]))
+                means.append(out.mean(dim=1).cpu().numpy())
+                stds.append(out.std(dim=1, unbiased=False).cpu().numpy())
         mean = np.concatenate(means).astype(np.float64) if means else np.zeros(0)
         std = (np.concatenate(stds).astype(np.float64) if stds else np.zeros(0)) if self.members > 1 else None
         return Prediction(mean, std)
@@ -231,12 +243,14 @@ class FingerprintEnsemble(_MoleculeEnsemble):
         space: the molecule space (unused; designs are SMILES).
         members: ensemble size (1: a single MLP, ``std = None``).
         train: a :class:`~seqmbo.proxies.ensemble.TrainConfig`.
+        device: where the networks live and train (``"auto"``, ``"cpu"``, ``"cuda"``).
         **net: ``bits`` (2048), ``radius`` (2), ``counts`` (True: log(1 + count) features),
             ``hidden`` (128), ``layers`` (2), ``dropout`` (0).
     """
 
-    def __init__(self, space=None, members: int = 5, train: TrainConfig | None = None, **net) -> None:
-        super().__init__(space, members, train, **net)
+    def __init__(self, space=None, members: int = 5, train: TrainConfig | None = None,
+                 device: DeviceLike = "cpu", **net) -> None:
+        super().__init__(space, members, train, device, **net)
         self.bits = int(net.pop("bits", 2048))
         self.radius = int(net.pop("radius", 2))
         self.counts = bool(net.pop("counts", True))
@@ -257,6 +271,7 @@ class GraphEnsemble(_MoleculeEnsemble):
         space: the molecule space (unused; designs are SMILES).
         members: ensemble size.
         train: a :class:`~seqmbo.proxies.ensemble.TrainConfig`.
+        device: where the networks live and train (``"auto"``, ``"cpu"``, ``"cuda"``).
         **net: ``hidden`` (64), ``layers`` (3), ``dropout`` (0).
     """
 
@@ -281,7 +296,7 @@ class GraphEnsemble(_MoleculeEnsemble):
 MOLECULE_MODELS = ("fingerprint", "gnn")
 
 
-def make_molecule_proxy(proxy: str, space, train: TrainConfig, **net):
+def make_molecule_proxy(proxy: str, space, train: TrainConfig, device: DeviceLike = "cpu", **net):
     """``ensemble`` (fingerprint MLPs, or GNNs with ``model="gnn"``) or ``mlp`` (one fingerprint MLP)."""
     model = str(net.pop("model", "fingerprint"))
     if model not in MOLECULE_MODELS:
@@ -289,6 +304,6 @@ def make_molecule_proxy(proxy: str, space, train: TrainConfig, **net):
     if proxy == "mlp":
         if model != "fingerprint":
             raise InvalidInputError("proxy 'mlp' is a single fingerprint MLP; use proxy 'ensemble' with model=gnn")
-        return FingerprintEnsemble(space, members=1, train=train, **net)
+        return FingerprintEnsemble(space, members=1, train=train, device=device, **net)
     cls = GraphEnsemble if model == "gnn" else FingerprintEnsemble
-    return cls(space, members=int(net.pop("members", 5)), train=train, **net)
+    return cls(space, members=int(net.pop("members", 5)), train=train, device=device, **net)

@@ -46,7 +46,7 @@ class MCDropout(nn.Module):
             return h
         t = self.passes
         if self.masks is None or self.masks.shape[1:] != h.shape[1:]:
-            keep = torch.rand((t, *h.shape[1:]), generator=self.generator) >= self.p
+            keep = torch.rand((t, *h.shape[1:]), generator=self.generator, device=h.device) >= self.p
             self.masks = keep.to(h.dtype) / (1.0 - self.p)
         return (h.reshape(t, -1, *h.shape[1:]) * self.masks[:, None]).reshape(h.shape)
 

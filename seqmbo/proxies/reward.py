@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -38,11 +39,13 @@ class ProxyReward:
         self.proxy, self.space, self.kind, self.kappa = proxy, space, kind, kappa
         self.support = support
         self._cache: dict[str, float] = {}
+        self._token_cache: dict[bytes, float] = {}  # for on_tokens: canonical token row -> reward
         self.calls = 0
 
     def __call__(self, designs: Sequence[str]) -> np.ndarray:
         designs = list(designs)
         todo = [d for d in dict.fromkeys(designs) if d not in self._cache]
+        todo = self._from_token_cache(todo)
         if todo:
             valid = self.space.is_valid(todo)
             if self.support is not None and valid.any():
@@ -82,3 +85,107 @@ class ProxyReward:
         if self.kind == "mean" or std is None:
             return mean
         return mean - self.kappa * std if self.kind == "lcb" else mean + self.kappa * std
+
+    def support_bigrams(self) -> np.ndarray | None:
+        """Allowed adjacent token pairs of the support gate, ``(V, V)`` bool, or ``None``.
+
+        ``[a, b]`` is true when token ``b`` may follow token ``a``. ``None`` when there is no
+        support gate or it is not a bigram table (e.g. a custom gate).
+        """
+        seen = getattr(self.support, "seen", None)
+        return None if seen is None else np.asarray(seen, dtype=bool)
+
+    def on_tokens(self, tokens: Any, lengths: Any = None) -> Any:
+        """The reward of designs given as token ids, equal to ``self(space.decode(tokens))``.
+
+        On a sequence space with a proxy that has ``predict_one_hot`` (the network proxies),
+        no string is made: validity and a bigram support are checked on the ids, and the proxy
+        reads their one-hot. Otherwise the designs not seen before are decoded and scored as
+        strings. Results are cached per design (keyed by its token bytes and length).
+
+        Args:
+            tokens: ``(n, L)`` int token ids (tensor on any device, or array), padded with
+                negative ids after each design.
+            lengths: ``(n,)`` design lengths, or ``None``: each design ends at its first
+                negative id. With ``lengths``, a negative id inside a design makes it invalid.
+
+        Returns:
+            Rewards ``(n,)`` float64 tensor on the device of ``tokens`` (``-inf`` for designs
+            that are invalid or off the support).
+        """
+        import torch
+
+        device = tokens.device if isinstance(tokens, torch.Tensor) else torch.device("cpu")
+        ids = np.asarray(tokens.detach().cpu() if isinstance(tokens, torch.Tensor) else tokens, dtype=np.int64)
+        n, width = ids.shape
+        if lengths is None:
+            neg = ids < 0
+            lengths = np.where(neg.any(axis=1), neg.argmax(axis=1), width)
+        else:
+            lengths = np.asarray(lengths.detach().cpu() if isinstance(lengths, torch.Tensor) else lengths, dtype=np.int64)
+        inside = np.arange(width)[None, :] < lengths[:, None]
+        ids = np.where(inside, ids, -1)  # one form a design: padding -1 after it
+        keys = [row.tobytes() for row in np.concatenate([ids, lengths[:, None]], axis=1)]
+        cache = self._token_cache
+        first: dict[bytes, int] = {}  # designs not seen before -> their first row
+        for i, k in enumerate(keys):
+            if k not in cache and k not in first:
+                first[k] = i
+        todo = list(first.values())
+        if todo:
+            values = self._score_tokens(ids[todo], lengths[todo])
+            cache.update(zip((keys[i] for i in todo), values.tolist()))
+            self.calls += len(todo)
+        out = np.fromiter((cache[k] for k in keys), dtype=np.float64, count=n)
+        return torch.as_tensor(out, device=device)
+
+    def _from_token_cache(self, todo: list[str]) -> list[str]:
+        """Copy the rewards :meth:`on_tokens` already has of ``todo`` into the string cache;
+        returns the designs still to score (so a design gets one value whichever way it came)."""
+        from seqmbo.spaces.sequence import SequenceSpace
+
+        if not todo or not self._token_cache or not isinstance(self.space, SequenceSpace):
+            return todo
+        valid = [d for d, ok in zip(todo, self.space.is_valid(todo)) if ok]
+        if not valid:
+            return todo
+        ids = self.space.encode(valid)
+        lengths = np.array([len(d) for d in valid], dtype=np.int64)
+        rows = np.concatenate([ids, lengths[:, None]], axis=1)
+        for d, row in zip(valid, rows):
+            value = self._token_cache.get(row.tobytes())
+            if value is not None:
+                self._cache[d] = value
+        return [d for d in todo if d not in self._cache]
+
+    def _score_tokens(self, ids: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """Rewards ``(m,)`` of distinct canonical token rows ``ids (m, L)`` (padding ``-1``)."""
+        from seqmbo.spaces.sequence import SequenceSpace, one_hot_ids
+
+        if not isinstance(self.space, SequenceSpace):  # e.g. SELFIES tokens: validity lives in the strings
+            return np.asarray(self(self.space.decode(ids)), dtype=np.float64)
+        space, v = self.space, self.space.vocab_size
+        inside = np.arange(ids.shape[1])[None, :] < lengths[:, None]
+        valid = (lengths >= space.min_length) & (lengths <= space.max_length)
+        valid &= np.where(inside, (ids >= 0) & (ids < v), True).all(axis=1)
+        if self.support is not None and valid.any():
+            idx = np.flatnonzero(valid)
+            valid[idx[~self._on_support(ids[idx])]] = False
+        out = np.full(ids.shape[0], -np.inf)
+        good = np.flatnonzero(valid)
+        if good.size:
+            if callable(getattr(self.proxy, "predict_one_hot", None)):
+                pred = self.proxy.predict_one_hot(one_hot_ids(ids[good], v))
+            else:
+                pred = self.proxy.predict(space.decode(ids[good]))
+            out[good] = combine(pred, self.kind, self.kappa)
+        return out
+
+    def _on_support(self, ids: np.ndarray) -> np.ndarray:
+        """Whether valid canonical rows ``ids (m, L)`` pass the support gate ``(m,)`` bool."""
+        seen = self.support_bigrams()
+        if seen is None:
+            return np.asarray(self.support(self.space.decode(ids)), dtype=bool)
+        a, b = ids[:, :-1], ids[:, 1:]
+        both = (a >= 0) & (b >= 0)
+        return np.where(both, seen[np.maximum(a, 0), np.maximum(b, 0)], True).all(axis=1)

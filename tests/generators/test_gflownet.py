@@ -235,7 +235,7 @@ def test_transition_mask_prunes_dead_ends_and_samples_stay_on_the_support():
         tokens, lengths = sample_trajectories(net, env, 2000, gen, epsilon=0.5, constraint=m)
         assert m.contains(tokens, lengths).all()
         assert env.valid_rows(tokens)[0].all()
-    unconstrained = TransitionMask.from_support(fixed, type("Gate", (), {"seen": np.ones((4, 4), bool)})())
+    unconstrained = TransitionMask.from_bigrams(fixed, np.ones((4, 4), bool))
     assert unconstrained is None  # nothing to mask: the plain path
 
 
@@ -524,9 +524,11 @@ def test_generator_beta_conditioned_samples_at_each_proposal_beta(loss, policy):
 def test_generator_masks_actions_off_the_rewards_bigram_support():
     class SupportedReward:  # the shape of ProxyReward: off-support designs get -inf
         def __init__(self):
-            self.support = type("Gate", (), {})()
-            self.support.seen = np.ones((4, 4), dtype=bool)
-            self.support.seen[3, 3] = self.support.seen[0, 2] = False  # no "TT", no "AG"
+            self.seen = np.ones((4, 4), dtype=bool)
+            self.seen[3, 3] = self.seen[0, 2] = False  # no "TT", no "AG"
+
+        def support_bigrams(self):
+            return self.seen
 
         def __call__(self, designs):
             r = matches(designs)

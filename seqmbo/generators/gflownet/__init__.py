@@ -17,7 +17,7 @@ from seqmbo.generators.gflownet.env import TokenEnv
 from seqmbo.generators.gflownet.generator import GFlowNetGenerator
 from seqmbo.generators.gflownet.losses import subtrajectory_balance, trajectory_balance, trajectory_log_probs
 from seqmbo.generators.gflownet.policies import BetaEmbedding, GRUPolicy, MLPPolicy, TransformerPolicy, make_policy
-from seqmbo.generators.gflownet.rewards import RewardCache, RewardShaper
+from seqmbo.generators.gflownet.rewards import RewardCache, RewardShaper, TokenRewards
 from seqmbo.generators.gflownet.sampler import sample_trajectories
 from seqmbo.generators.gflownet.trainer import GFlowNetTrainer, LogZHead, ReplayBuffer
 
@@ -33,6 +33,7 @@ __all__ = [
     "RewardCache",
     "RewardShaper",
     "TokenEnv",
+    "TokenRewards",
     "TransformerPolicy",
     "TransitionMask",
     "make_policy",

@@ -69,8 +69,8 @@ class GFlowNetConfig:
         offline_top_fraction: which offline designs count as "best" (by ``y``).
         replay_fraction: share of each batch drawn from the replay buffer.
         replay_size: how many of the best distinct designs seen the buffer keeps.
-        support_mask: when the reward has a support gate with a bigram table (``reward.support.seen``,
-            ``(V, V)``, as the run's :class:`~seqmbo.proxies.reward.ProxyReward` has), forbid
+        support_mask: when the reward gives allowed letter pairs (``reward.support_bigrams()``,
+            ``(V, V)`` bool, as the run's :class:`~seqmbo.proxies.reward.ProxyReward` does), forbid
             the actions that would leave it (and dead ends) while building designs: those
             designs get the reward floor anyway. No effect when every pair is allowed.
 

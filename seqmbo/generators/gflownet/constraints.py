@@ -59,17 +59,22 @@ class TransitionMask:
         self.table = table
 
     @classmethod
-    def from_support(cls, env: TokenEnv, support: object) -> "TransitionMask | None":
-        """The mask of a support gate with a ``seen (V, V)`` table; ``None`` if there is none,
-        it allows everything, or nothing complete satisfies it."""
-        seen = getattr(support, "seen", None)
-        if seen is None:
+    def from_bigrams(cls, env: TokenEnv, allowed: object) -> "TransitionMask | None":
+        """The mask of allowed adjacent token pairs ``(V, V)`` bool (e.g. a reward's
+        ``support_bigrams()``); ``None`` if there are none, they allow everything, or nothing
+        complete satisfies them."""
+        if allowed is None:
             return None
-        allowed = torch.as_tensor(seen, dtype=torch.bool)
+        allowed = torch.as_tensor(allowed, dtype=torch.bool)
         if allowed.shape != (env.vocab_size, env.vocab_size) or bool(allowed.all()):
             return None
         mask = cls(env, allowed)
         return mask if mask.feasible else None
+
+    def to(self, device: torch.device | str) -> "TransitionMask":
+        """This mask with its table on ``device`` (in place; returns ``self``)."""
+        self.table = self.table.to(device)
+        return self
 
     def _previous(self, tokens: torch.Tensor, positions: int) -> torch.Tensor:
         """``(n, positions)`` previous token at prefix lengths ``0..positions-1`` (``V`` for none)."""
@@ -80,7 +85,7 @@ class TransitionMask:
     def masks(self, tokens: torch.Tensor) -> torch.Tensor:
         """``(n, P, A)`` valid actions at every prefix of ``tokens (n, L)``."""
         p = self.env.n_positions
-        return self.table[torch.arange(p)[None, :], self._previous(tokens, p)]
+        return self.table[torch.arange(p, device=tokens.device)[None, :], self._previous(tokens, p)]
 
     def at(self, t: int, tokens: torch.Tensor) -> torch.Tensor:
         """``(n, A)`` valid actions at prefix length ``t`` of a batch being built."""

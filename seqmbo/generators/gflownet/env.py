@@ -62,13 +62,13 @@ class TokenEnv:
         """Prefix lengths at which an action is *chosen*: ``0..L-1`` fixed, ``0..L`` variable."""
         return self.max_length + (0 if self.is_fixed_length else 1)
 
-    def masks(self) -> torch.Tensor:
-        """Valid actions by prefix length, ``(n_positions, n_actions)`` bool.
+    def masks(self, device: torch.device | str | None = None) -> torch.Tensor:
+        """Valid actions by prefix length, ``(n_positions, n_actions)`` bool, on ``device`` (default CPU).
 
         The masks depend only on the prefix length, so one static table serves every state.
         """
-        t = torch.arange(self.n_positions)[:, None]
-        a = torch.arange(self.n_actions)[None, :]
+        t = torch.arange(self.n_positions, device=device)[:, None]
+        a = torch.arange(self.n_actions, device=device)[None, :]
         append = (a < self.vocab_size) & (t < self.max_length)
         if self.is_fixed_length:
             return append
@@ -89,7 +89,7 @@ class TokenEnv:
         if self.is_fixed_length:
             return tokens, torch.ones_like(tokens, dtype=torch.bool)
         n = tokens.shape[0]
-        pos = torch.arange(self.n_positions)[None, :]
+        pos = torch.arange(self.n_positions, device=tokens.device)[None, :]
         acts = torch.cat([tokens.clamp(min=0), tokens.new_zeros(n, 1)], dim=1)
         acts = torch.where(pos == lengths[:, None], self.vocab_size, acts)
         return acts, pos <= lengths[:, None]
@@ -106,7 +106,8 @@ class TokenEnv:
         """
         real = tokens >= 0
         lengths = real.sum(dim=1)
-        contiguous = (real == (torch.arange(tokens.shape[1])[None, :] < lengths[:, None])).all(dim=1)
+        positions = torch.arange(tokens.shape[1], device=tokens.device)
+        contiguous = (real == (positions[None, :] < lengths[:, None])).all(dim=1)
         ok = contiguous & (lengths >= self.min_length) & (lengths <= self.max_length)
         ok &= (tokens < self.vocab_size).all(dim=1)
         return ok, lengths
@@ -122,8 +123,9 @@ def row_keys(tokens: torch.Tensor, vocab_size: int) -> torch.Tensor:
     length = tokens.shape[1]
     base = vocab_size + 1
     if length * math.log2(base) < 62:
-        weights = base ** torch.arange(length - 1, -1, -1, dtype=torch.long)
+        weights = base ** torch.arange(length - 1, -1, -1, dtype=torch.long, device=tokens.device)
     else:
         gen = torch.Generator().manual_seed(base * 1_000_003 + length)
         weights = torch.randint(-(2**62), 2**62, (length,), generator=gen, dtype=torch.long) * 2 + 1
+        weights = weights.to(tokens.device)
     return ((tokens + 1) * weights).sum(dim=1)

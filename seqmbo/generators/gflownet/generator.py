@@ -11,11 +11,12 @@ import torch
 
 from seqmbo._config import with_overrides
 from seqmbo.data.dataset import Dataset
+from seqmbo.devices import DeviceLike, resolve_device, seeded, seeded_generator
 from seqmbo.generators.base import GeneratorBase, Reward
 from seqmbo.generators.gflownet.config import GFlowNetConfig
 from seqmbo.generators.gflownet.constraints import TransitionMask
-from seqmbo.generators.gflownet.env import TokenEnv, row_keys
-from seqmbo.generators.gflownet.rewards import RewardCache, RewardShaper
+from seqmbo.generators.gflownet.env import TokenEnv
+from seqmbo.generators.gflownet.rewards import RewardShaper, TokenRewards
 from seqmbo.generators.gflownet.trainer import GFlowNetTrainer
 
 log = logging.getLogger(__name__)
@@ -36,30 +37,37 @@ class GFlowNetGenerator(GeneratorBase):
 
     Args:
         config: the settings (defaults: :class:`GFlowNetConfig`).
+        device: where the policy trains and samples (``"auto"``, ``"cpu"``, ``"cuda"``).
         **overrides: individual settings replacing those of ``config``
             (``GFlowNetGenerator(loss="subtb", steps=500)``).
 
     Attributes:
         last_run: diagnostics of the latest :meth:`propose` (``log_z``, ``final_loss``,
             ``reward_calls``, ``designs_scored``, ``designs_invalid`` (reward ``nan``/``-inf``),
-            ``reward_lo``, ``reward_hi``, ``policy``, ``support_mask``).
+            ``reward_lo``, ``reward_hi``, ``policy``, ``support_mask``, ``device``).
     """
 
     name = "gflownet"
 
-    def __init__(self, config: GFlowNetConfig | None = None, **overrides: Any) -> None:
+    def __init__(self, config: GFlowNetConfig | None = None, *, device: DeviceLike = "cpu", **overrides: Any) -> None:
         self.config = with_overrides(config or GFlowNetConfig(), overrides, "generator 'gflownet'")
+        self.device = resolve_device(device)
         self.last_run: dict[str, Any] = {}
 
     def __repr__(self) -> str:
-        return f"GFlowNetGenerator({self.config!r})"
+        return f"GFlowNetGenerator({self.config!r}, device={str(self.device)!r})"
 
     def propose(self, reward: Reward, n: int, dataset: Dataset, rng: np.random.Generator) -> list[str]:
         """Train on ``reward``, sample ``max(sample_factor * n, min_samples)`` designs.
 
+        Designs stay token tensors on the generator's device while training; with a reward
+        that has ``on_tokens`` (the run's :class:`~seqmbo.proxies.reward.ProxyReward`) they
+        are scored as tokens, and strings are made for the final samples only.
+
         Args:
             reward: maps designs to rewards ``(n,)`` (any units and sign; ``nan``/``-inf``
                 for invalid designs); called once per batch, only on designs not seen before.
+                Its ``support_bigrams()``, if any, gives the support mask.
             n: how many candidates the run keeps.
             dataset: the offline designs (its ``space`` defines the tokens).
             rng: the only source of randomness; the same seed gives the same designs (CPU).
@@ -74,63 +82,61 @@ class GFlowNetGenerator(GeneratorBase):
         env = TokenEnv.from_space(space)
         seed = int(rng.integers(0, 2**63 - 1))
         np_rng = np.random.default_rng(seed)
-        generator = torch.Generator().manual_seed(seed)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            trainer = GFlowNetTrainer(env, cfg, generator)
+        with seeded(seed, "cpu"):  # initial weights: drawn on the CPU, the same on every device
+            trainer = GFlowNetTrainer(env, cfg, seeded_generator(seed, self.device), self.device)
 
         if cfg.support_mask:
-            trainer.set_constraint(TransitionMask.from_support(env, getattr(reward, "support", None)))
-        cache = RewardCache(reward)
-        pool_tokens, pool_lengths, shaper, seen = self._calibrate(dataset, env, cache, np_rng)
+            bigrams = getattr(reward, "support_bigrams", None)
+            trainer.set_constraint(TransitionMask.from_bigrams(env, bigrams() if callable(bigrams) else None))
+        scores = TokenRewards(reward, space, env.vocab_size)
+        pool_tokens, pool_lengths, shaper, seen = self._calibrate(dataset, env, scores, np_rng)
         if cfg.offline_fraction > 0:
             trainer.set_offline(pool_tokens, pool_lengths)
 
-        by_key: dict[int, float] = {}  # token-row key -> raw reward: skips decoding repeats
-
         def log_reward(tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-            keys = row_keys(tokens, env.vocab_size).tolist()
-            miss = [i for i, k in enumerate(keys) if k not in by_key]
-            if miss:
-                fresh = cache(space.decode(tokens[miss].numpy()))
-                by_key.update(zip((keys[i] for i in miss), fresh.tolist()))
-            raw = np.fromiter((by_key[k] for k in keys), dtype=np.float64, count=len(keys))
-            return torch.as_tensor(shaper(raw), dtype=torch.float32)
+            return torch.as_tensor(shaper(scores(tokens, lengths)), dtype=torch.float32, device=tokens.device)
 
         losses = trainer.train(log_reward)
 
-        candidates = self._sample(trainer, space, max(cfg.sample_factor * n, cfg.min_samples))
+        tokens, lengths = self._sample(trainer, max(cfg.sample_factor * n, cfg.min_samples))
         if trainer.replay is not None and len(trainer.replay):
-            candidates += space.decode(trainer.replay.tokens.numpy())
-        candidates = list(dict.fromkeys(candidates))
-        if cfg.exclude_dataset:
-            candidates = [d for d in candidates if d not in seen]
-        raw = cache(candidates)
+            tokens = torch.cat([tokens, trainer.replay.tokens])
+            lengths = torch.cat([lengths, trainer.replay.lengths])
+        first: dict[str, int] = {}  # the final candidates: the only strings made
+        for i, d in enumerate(space.decode(tokens.cpu().numpy())):
+            if d not in first and not (cfg.exclude_dataset and d in seen):
+                first[d] = i
+        candidates = list(first)
+        rows = torch.as_tensor(list(first.values()), dtype=torch.long, device=tokens.device)
+        raw = scores(tokens[rows], lengths[rows]) if candidates else np.zeros(0)
         key = np.where(np.isfinite(raw), raw, -np.inf)
         order = np.argsort(-key, kind="stable")
+        scored = scores.scored
         self.last_run = {
             "policy": type(trainer.policy).__name__,
             "log_z": float(trainer.log_z_at().detach()),
             "final_loss": float(np.mean(losses[-50:])) if losses else math.nan,
-            "reward_calls": cache.calls,
-            "designs_scored": len(cache.values),
-            "designs_invalid": int(sum(not math.isfinite(v) for v in cache.values.values())),
+            "reward_calls": scores.reward_calls,
+            "designs_scored": len(scored),
+            "designs_invalid": int(sum(not math.isfinite(v) for v in scored)),
             "reward_lo": shaper.lo,
             "reward_hi": shaper.hi,
             "n_candidates": len(candidates),
             "support_mask": trainer.constraint is not None,
+            "device": str(self.device),
         }
         log.info("gflownet: %s", self.last_run)
         return [candidates[i] for i in order]
 
     # ------------------------------------------------------------------ helpers
     def _calibrate(
-        self, dataset: Dataset, env: TokenEnv, cache: RewardCache, np_rng: np.random.Generator
+        self, dataset: Dataset, env: TokenEnv, scores: TokenRewards, np_rng: np.random.Generator
     ) -> tuple[torch.Tensor, torch.Tensor, RewardShaper, set[str]]:
         """Score the best offline designs and a random sample of the rest (one reward call).
 
-        Returns the best designs' tokens and lengths (the offline pool), the fitted
-        :class:`RewardShaper`, and the set of offline designs (as given and as decoded).
+        Returns the best designs' tokens and lengths (the offline pool, on the generator's
+        device), the fitted :class:`RewardShaper`, and the set of offline designs (as given
+        and as decoded).
         """
         cfg = self.config
         y = np.asarray(dataset.y, dtype=np.float64)
@@ -145,7 +151,8 @@ class GFlowNetGenerator(GeneratorBase):
         tokens = torch.as_tensor(np.asarray(dataset.space.encode(designs)), dtype=torch.long)
         ok, lengths = env.valid_rows(tokens)
         decoded = dataset.space.decode(tokens[ok].numpy())
-        raw = cache(decoded)
+        tokens, lengths, ok = tokens.to(self.device), lengths.to(self.device), ok.to(self.device)
+        raw = scores(tokens[ok], lengths[ok])
         beta = 1.0 if cfg.beta_conditioning else cfg.beta  # conditioned: the trainer scales by each beta
         shaper = RewardShaper.fit(raw, cfg.reward_transform, beta, cfg.reward_min, cfg.low_quantile)
         top = ok.clone()
@@ -154,15 +161,22 @@ class GFlowNetGenerator(GeneratorBase):
         return tokens[top], lengths[top], shaper, seen
 
     @staticmethod
-    def _sample(trainer: GFlowNetTrainer, space: Any, total: int) -> list[str]:
-        """``total`` designs, split evenly between the proposal betas (one unless conditioned)."""
-        out: list[str] = []
+    def _sample(trainer: GFlowNetTrainer, total: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """``total`` designs ``tokens (total, L)``, ``lengths (total,)``, split evenly between
+        the proposal betas (one unless conditioned)."""
+        tokens, lengths, made = [], [], 0
         cfg = trainer.config
         betas = cfg.proposal_betas if cfg.beta_conditioning else (None,)
         for i, beta in enumerate(betas):
             goal = total * (i + 1) // len(betas)
-            while len(out) < goal:
-                chunk = min(_SAMPLE_CHUNK, goal - len(out))
-                tokens, _ = trainer.sample(chunk, temperature=cfg.sample_temperature, beta=beta)
-                out += space.decode(tokens.numpy())
-        return out
+            while made < goal:
+                chunk = min(_SAMPLE_CHUNK, goal - made)
+                t, l = trainer.sample(chunk, temperature=cfg.sample_temperature, beta=beta)
+                tokens.append(t)
+                lengths.append(l)
+                made += chunk
+        width = trainer.env.max_length
+        if not tokens:
+            return (torch.empty(0, width, dtype=torch.long, device=trainer.device),
+                    torch.empty(0, dtype=torch.long, device=trainer.device))
+        return torch.cat(tokens), torch.cat(lengths)

@@ -49,7 +49,7 @@ def trajectory_log_probs(
     log_pf = logits.log_softmax(dim=-1).gather(-1, actions.unsqueeze(-1)).squeeze(-1)
     if env.is_fixed_length:
         return log_pf, log_flow
-    return torch.where(taken, log_pf, torch.zeros((), dtype=log_pf.dtype)), log_flow
+    return torch.where(taken, log_pf, log_pf.new_zeros(())), log_flow
 
 
 def trajectory_balance(log_pf: torch.Tensor, log_z: torch.Tensor, log_reward: torch.Tensor) -> torch.Tensor:
@@ -76,7 +76,7 @@ def subtrajectory_balance(
         lam: sub-trajectory weight base.
     """
     n, p = log_pf.shape
-    idx = torch.arange(p + 1)
+    idx = torch.arange(p + 1, device=log_pf.device)
     flows = torch.cat([log_z.reshape(-1, 1).expand(n, 1), log_flow[:, 1:], log_flow.new_zeros(n, 1)], dim=1)
     flows = torch.where(idx[None, :] == n_steps[:, None], log_reward[:, None], flows)
     cum = torch.cat([log_pf.new_zeros(n, 1), log_pf.cumsum(dim=1)], dim=1)
@@ -84,7 +84,7 @@ def subtrajectory_balance(
     resid = a[:, :, None] - a[:, None, :]
     gap = (idx[None, :] - idx[:, None]).to(log_pf.dtype)  # j - i
     upper = gap > 0
-    weight = torch.where(upper, torch.tensor(lam, dtype=log_pf.dtype).pow(gap), torch.zeros((), dtype=log_pf.dtype))
+    weight = torch.where(upper, log_pf.new_tensor(lam).pow(gap), log_pf.new_zeros(()))
     inside = (idx[None, None, :] <= n_steps[:, None, None]).to(log_pf.dtype)  # j <= K (then i < j <= K)
     w = weight[None] * inside
     per_traj = (w * resid.pow(2)).sum(dim=(1, 2)) / w.sum(dim=(1, 2))

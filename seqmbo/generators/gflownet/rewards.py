@@ -23,6 +23,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import torch
+
+from seqmbo.generators.gflownet.env import row_keys
 
 
 class RewardCache:
@@ -48,6 +51,61 @@ class RewardCache:
             self.values.update(zip(missing, got.tolist()))
         values = self.values
         return np.fromiter((values[d] for d in designs), dtype=np.float64, count=len(designs))
+
+
+class TokenRewards:
+    """Raw rewards of designs given as token tensors, each distinct design scored once.
+
+    Through ``reward.on_tokens(tokens, lengths)`` when the reward has it (e.g.
+    :meth:`~seqmbo.proxies.reward.ProxyReward.on_tokens`: no strings are made), else the new
+    designs are decoded with ``space.decode`` and scored as strings through a
+    :class:`RewardCache`. Each batch with new designs is one reward call.
+
+    Args:
+        reward: a reward on strings, optionally with ``on_tokens``.
+        space: the design space (``decode``, for rewards without ``on_tokens``).
+        vocab_size: ``V`` of the token ids (for the row keys).
+    """
+
+    def __init__(self, reward: Callable[[Sequence[str]], np.ndarray], space, vocab_size: int) -> None:
+        self.space, self.vocab_size = space, vocab_size
+        on_tokens = getattr(reward, "on_tokens", None)
+        self.on_tokens = on_tokens if callable(on_tokens) else None
+        self.strings = None if self.on_tokens is not None else RewardCache(reward)
+        self.values: dict[int, float] = {}  # row key -> raw reward
+        self.calls = 0
+
+    def __call__(self, tokens: torch.Tensor, lengths: torch.Tensor) -> np.ndarray:
+        """Raw rewards ``(n,)`` float64 of designs ``tokens (n, L)``, ``lengths (n,)``."""
+        keys = row_keys(tokens, self.vocab_size).tolist()
+        values = self.values
+        first: dict[int, int] = {}  # new designs -> their first row
+        for i, k in enumerate(keys):
+            if k not in values and k not in first:
+                first[k] = i
+        miss = list(first.values())
+        if miss:
+            idx = torch.as_tensor(miss, dtype=torch.long, device=tokens.device)
+            if self.on_tokens is not None:
+                got = self.on_tokens(tokens[idx], lengths[idx])
+                got = np.asarray(got.detach().cpu() if isinstance(got, torch.Tensor) else got, dtype=np.float64)
+                if got.shape != (len(miss),):
+                    raise ValueError(f"reward.on_tokens returned shape {got.shape} for {len(miss)} designs")
+                self.calls += 1
+            else:
+                got = self.strings(self.space.decode(tokens[idx].cpu().numpy()))
+            values.update(zip((keys[i] for i in miss), got.tolist()))
+        return np.fromiter((values[k] for k in keys), dtype=np.float64, count=len(keys))
+
+    @property
+    def reward_calls(self) -> int:
+        """Calls of the reward that scored new designs."""
+        return self.calls if self.strings is None else self.strings.calls
+
+    @property
+    def scored(self) -> list[float]:
+        """The raw reward of every distinct design scored."""
+        return list((self.values if self.strings is None else self.strings.values).values())
 
 
 @dataclass(frozen=True)

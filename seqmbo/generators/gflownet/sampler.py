@@ -16,13 +16,13 @@ from seqmbo.generators.gflownet.env import PAD, TokenEnv
 
 def _gumbel_argmax(logits: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
     """One categorical draw a row from unnormalized ``logits (n, A)`` (``-inf`` = invalid)."""
-    u = torch.rand(logits.shape, generator=generator, dtype=logits.dtype)  # u = 0 gives -inf noise: harmless
+    u = torch.rand(logits.shape, generator=generator, dtype=logits.dtype, device=logits.device)  # u = 0 gives -inf noise: harmless
     return (logits - u.log_().neg_().log_()).argmax(dim=1)
 
 
 def _blocked(valid: torch.Tensor) -> torch.Tensor:
     """``0`` where ``valid``, ``-inf`` elsewhere (float32)."""
-    return torch.zeros(valid.shape, dtype=torch.float32).masked_fill_(~valid, float("-inf"))
+    return torch.zeros(valid.shape, dtype=torch.float32, device=valid.device).masked_fill_(~valid, float("-inf"))
 
 
 @torch.no_grad()
@@ -43,23 +43,26 @@ def sample_trajectories(
         policy: a policy with ``start(n)`` / ``step(state, tokens, t)``.
         env: the environment.
         n: how many designs.
-        generator: the torch random generator (the only randomness used).
+        generator: the torch random generator (the only randomness used), on the policy's device.
         epsilon: probability of replacing an action by a uniformly random valid one.
         temperature: divides the logits (``1`` samples the policy itself).
-        masks: ``env.masks()``, if the caller already has it.
+        masks: ``env.masks()`` on the policy's device, if the caller already has it.
         beta: ``(n,)`` inverse temperatures, for a beta-conditioned policy only.
         constraint: next-token constraints (on top of ``masks``), if any.
 
     Returns:
-        ``tokens (n, L)`` int64 padded with :data:`PAD`, and ``lengths (n,)`` int64.
+        ``tokens (n, L)`` int64 padded with :data:`PAD`, and ``lengths (n,)`` int64, on the
+        device of ``masks`` (default: the policy's).
     """
-    masks = env.masks() if masks is None else masks
+    if masks is None:
+        masks = env.masks(next(policy.parameters()).device)
+    device = masks.device
     blocked = _blocked(masks)
     restricted = (~masks).any(dim=1).tolist()  # positions where some action is invalid
     L, stop = env.max_length, env.stop
-    tokens = torch.full((n, L), PAD, dtype=torch.long)
-    lengths = torch.full((n,), L, dtype=torch.long)
-    done = torch.zeros(n, dtype=torch.bool)
+    tokens = torch.full((n, L), PAD, dtype=torch.long, device=device)
+    lengths = torch.full((n,), L, dtype=torch.long, device=device)
+    done = torch.zeros(n, dtype=torch.bool, device=device)
     state = policy.start(n, beta)
     for t in range(L):
         logits, state = policy.step(state, tokens, t)
@@ -69,7 +72,7 @@ def sample_trajectories(
         actions = _gumbel_argmax(logits + block if restricted[t] or constraint is not None else logits, generator)
         if epsilon > 0.0:
             uniform = _gumbel_argmax(block.expand(n, -1), generator)
-            explore = torch.rand(n, generator=generator) < epsilon
+            explore = torch.rand(n, generator=generator, device=device) < epsilon
             actions = torch.where(explore, uniform, actions)
         if stop is None:
             tokens[:, t] = actions

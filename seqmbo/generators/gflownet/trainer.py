@@ -64,15 +64,16 @@ class ReplayBuffer:
         capacity: how many designs to keep.
         max_length: ``L`` of the token tensors.
         vocab_size: ``V`` (for the row keys used to drop repeats).
+        device: where the designs are kept.
     """
 
-    def __init__(self, capacity: int, max_length: int, vocab_size: int) -> None:
+    def __init__(self, capacity: int, max_length: int, vocab_size: int, device: torch.device | str = "cpu") -> None:
         self.capacity = capacity
         self.vocab_size = vocab_size
-        self.tokens = torch.empty(0, max_length, dtype=torch.long)
-        self.lengths = torch.empty(0, dtype=torch.long)
-        self.log_rewards = torch.empty(0)
-        self.keys = torch.empty(0, dtype=torch.long)
+        self.tokens = torch.empty(0, max_length, dtype=torch.long, device=device)
+        self.lengths = torch.empty(0, dtype=torch.long, device=device)
+        self.log_rewards = torch.empty(0, device=device)
+        self.keys = torch.empty(0, dtype=torch.long, device=device)
 
     def __len__(self) -> int:
         return self.tokens.shape[0]
@@ -90,15 +91,15 @@ class ReplayBuffer:
         keys = torch.cat([self.keys, row_keys(tokens, self.vocab_size)])
         all_rewards = torch.cat([self.log_rewards, log_rewards])
         uniq, inverse = torch.unique(keys, return_inverse=True)
-        first = torch.full((uniq.shape[0],), keys.shape[0], dtype=torch.long)
-        first = first.scatter_reduce(0, inverse, torch.arange(keys.shape[0]), reduce="amin")
+        first = torch.full((uniq.shape[0],), keys.shape[0], dtype=torch.long, device=keys.device)
+        first = first.scatter_reduce(0, inverse, torch.arange(keys.shape[0], device=keys.device), reduce="amin")
         best = first[all_rewards[first].argsort(descending=True, stable=True)[: self.capacity]]
         self.tokens = torch.cat([self.tokens, tokens])[best]
         self.lengths = torch.cat([self.lengths, lengths])[best]
         self.log_rewards, self.keys = all_rewards[best], keys[best]
 
     def sample(self, k: int, generator: torch.Generator | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        idx = torch.randint(len(self), (k,), generator=generator)
+        idx = torch.randint(len(self), (k,), generator=generator, device=self.tokens.device)
         return self.tokens[idx], self.lengths[idx], self.log_rewards[idx]
 
 
@@ -113,27 +114,34 @@ class GFlowNetTrainer:
     Args:
         env: the environment.
         config: training, policy and exploration settings.
-        generator: torch random generator for all sampling (seed it for reproducibility;
-            parameter initialization uses the global torch RNG, see
-            :func:`torch.random.fork_rng`).
+        generator: torch random generator for all sampling, on ``device`` (seed it for
+            reproducibility; parameter initialization uses the global torch RNG: build the
+            trainer under :func:`seqmbo.devices.seeded`).
+        device: where the policy, ``log Z``, the buffers and all designs live (default: the
+            generator's device, else the CPU). Parameters are initialised on the CPU and moved,
+            so a seed gives the same initial weights on every device.
     """
 
-    def __init__(self, env: TokenEnv, config: GFlowNetConfig | None = None, generator: torch.Generator | None = None):
+    def __init__(self, env: TokenEnv, config: GFlowNetConfig | None = None, generator: torch.Generator | None = None,
+                 device: torch.device | str | None = None):
         self.env = env
         self.config = config = config or GFlowNetConfig()
         self.generator = generator
+        if device is None:
+            device = generator.device if generator is not None else "cpu"
+        self.device = device = torch.device(device)
         self.conditioned = config.beta_conditioning
         beta_range = (config.beta_min, config.beta_max) if self.conditioned else None
         self.policy = make_policy(
             env, config.policy, config.hidden_dim, config.n_layers, config.mlp_max_length, beta_range
-        )
+        ).to(device)
         self.log_z: nn.Parameter | None = None
         self.log_z_head: LogZHead | None = None
         if self.conditioned:
-            self.log_z_head = LogZHead(config.beta_min, config.beta_max)
+            self.log_z_head = LogZHead(config.beta_min, config.beta_max).to(device)
             log_z_params = list(self.log_z_head.parameters())
         else:
-            self.log_z = nn.Parameter(torch.zeros(()))
+            self.log_z = nn.Parameter(torch.zeros((), device=device))
             log_z_params = [self.log_z]
         groups = [
             {"params": list(self.policy.parameters()), "lr": config.lr},
@@ -143,16 +151,16 @@ class GFlowNetTrainer:
             self.optimizer = torch.optim.Adam(groups, fused=True)
         except (RuntimeError, TypeError, ValueError):  # pragma: no cover - older torch
             self.optimizer = torch.optim.Adam(groups)
-        self.masks = env.masks()
+        self.masks = env.masks(device)
         self.replay = None
         if config.replay_fraction > 0:
-            self.replay = ReplayBuffer(config.replay_size, env.max_length, env.vocab_size)
+            self.replay = ReplayBuffer(config.replay_size, env.max_length, env.vocab_size, device)
         self.offline: tuple[torch.Tensor, torch.Tensor] | None = None
         self.constraint: TransitionMask | None = None
 
     def set_constraint(self, constraint: TransitionMask | None) -> None:
         """Next-token constraints for sampling and the losses (set before :meth:`set_offline`)."""
-        self.constraint = constraint
+        self.constraint = None if constraint is None else constraint.to(self.device)
 
     def set_offline(self, tokens: torch.Tensor, lengths: torch.Tensor) -> None:
         """Designs ``(m, L)`` mixed into every batch as off-policy trajectories.
@@ -160,6 +168,7 @@ class GFlowNetTrainer:
         Designs that break the constraint (if any) are left out: the policy gives them
         probability zero.
         """
+        tokens, lengths = tokens.to(self.device), lengths.to(self.device)
         if self.constraint is not None and tokens.shape[0]:
             ok = self.constraint.contains(tokens, lengths)
             tokens, lengths = tokens[ok], lengths[ok]
@@ -179,13 +188,13 @@ class GFlowNetTrainer:
         if beta is None:
             beta = self.config.beta
         if isinstance(beta, torch.Tensor):
-            return beta.to(torch.float32).expand(n)
-        return torch.full((n,), float(beta))
+            return beta.to(device=self.device, dtype=torch.float32).expand(n)
+        return torch.full((n,), float(beta), device=self.device)
 
     def draw_betas(self, n: int) -> torch.Tensor:
         """``n`` training betas from ``[beta_min, beta_max]`` by ``config.beta_sampling``."""
         cfg = self.config
-        u = torch.rand(n, generator=self.generator)
+        u = torch.rand(n, generator=self.generator, device=self.device)
         if cfg.beta_sampling == "log_uniform":
             lo, hi = math.log(cfg.beta_min), math.log(cfg.beta_max)
             return (lo + (hi - lo) * u).exp()
@@ -253,7 +262,7 @@ class GFlowNetTrainer:
         beta = self.draw_betas(n_on) if self.conditioned else None
         tokens, lengths = self.sample(n_on, cfg.temperature, cfg.epsilon, beta)
         if n_off:
-            idx = torch.randint(self.offline[0].shape[0], (n_off,), generator=gen)
+            idx = torch.randint(self.offline[0].shape[0], (n_off,), generator=gen, device=self.device)
             tokens = torch.cat([tokens, self.offline[0][idx]])
             lengths = torch.cat([lengths, self.offline[1][idx]])
         log_r = log_reward(tokens, lengths)

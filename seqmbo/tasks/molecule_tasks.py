@@ -287,10 +287,31 @@ def _cache_save(key: str, data: dict) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def build_molecules(spec: dict) -> Task:
-    """A molecule task: library labelled by an RDKit oracle, Design-Bench's percentile split."""
+def offline_space(spec: dict, where: str, selfies: list[str]):
+    """The task's space, built from the SELFIES of the offline rows only.
+
+    Vocabulary, maximum length and length weights come from the designs a run may see, so no
+    generator's prior (random lengths, tokens) carries information about the held-out rows. It
+    equals ``MoleculeSpace.from_smiles(offline designs, <the spec's options>)``.
+    """
+    import selfies as sf
+
     from seqmbo.spaces.molecule import MoleculeSpace
 
+    opts = _options(spec, where)
+    return MoleculeSpace.from_tokens(
+        (list(sf.split_selfies(t)) for t in selfies), standardize=opts["standardize"],
+        max_heavy_atoms=opts["max_heavy_atoms"], max_selfies_length=opts["max_selfies_length"],
+    )
+
+
+def build_molecules(spec: dict) -> Task:
+    """A molecule task: library labelled by an RDKit oracle, Design-Bench's percentile split.
+
+    Normalization uses the whole labelled library (the benchmark protocol); everything a run
+    sees -- the offline :class:`Dataset` and the space (see :func:`offline_space`) -- holds only
+    the rows at or below the split.
+    """
     where = spec.get("_path", spec["name"])
     check_keys(spec, MOLECULE_KEYS, where)
     oracle, bounds = _oracle(spec, where)
@@ -311,22 +332,17 @@ def build_molecules(spec: dict) -> Task:
     if ok.sum() < 2:
         raise InvalidInputError(f"{where}: library {lib['source']} has {int(ok.sum())} usable molecules; need at least 2")
     designs = [d for d, k in zip(lib["designs"], ok) if k]
+    selfies = [t for t, k in zip(lib["selfies"], ok) if k]
     y = y[ok]
-    import selfies as sf
-
-    opts = _options(spec, where)
-    space = MoleculeSpace.from_tokens(
-        (list(sf.split_selfies(t)) for t, k in zip(lib["selfies"], ok) if k), standardize=opts["standardize"],
-        max_heavy_atoms=opts["max_heavy_atoms"], max_selfies_length=opts["max_selfies_length"],
-    )
     if bounds is not None and tuple(bounds) == (0.0, 1.0):
         y_min, y_max = 0.0, 1.0
     else:
         y_min, y_max = float(y.min()), float(y.max())
     mask = percentile_split(y, float(pct))
+    space = offline_space(spec, where, [t for t, k in zip(selfies, mask) if k])
     info = {"source": lib["source"], "n_read": lib["n_read"], "n_library": len(designs), "dropped": dropped.lstrip("; ")}
-    full = Dataset(designs, y, space, spec["name"], info)
-    offline = full.subset(mask, name=f"{spec['name']} offline (score <= {pct}th percentile)")
+    offline = Dataset([d for d, k in zip(designs, mask) if k], y[mask], space,
+                      f"{spec['name']} offline (score <= {pct}th percentile)", info)
     return Task(
         name=spec["name"], kind="molecules", space=space, dataset=offline, oracle=SealedOracle(oracle),
         y_min=y_min, y_max=y_max, n_candidates=int(spec.get("n_candidates", 128)), oracle_kind="rdkit", spec=spec,

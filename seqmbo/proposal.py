@@ -177,9 +177,8 @@ def _candidate_table(cands: list[str], pred, dataset, kind: str):
         from rdkit import Chem
 
         from seqmbo.metrics.mol_chem import passes_moses_filters
-        from seqmbo.metrics.mol_run import nearest_tanimoto_distance
 
-        table["novelty"] = nearest_tanimoto_distance(cands, dataset.designs)
+        table["novelty"] = dataset.space.nearest_distance(cands, dataset.designs)
         table["passes_filters"] = [passes_moses_filters(Chem.MolFromSmiles(s)) for s in cands]
     else:
         from seqmbo.metrics.distance import nearest_distance

@@ -64,11 +64,11 @@ def _fmt(v) -> str:
 
 def _properties(smiles: list[str], limit: int = 5000) -> np.ndarray:
     """(logP, SA, QED, MW) rows of up to ``limit`` valid molecules."""
-    from seqmbo.metrics.mol_chem import molecule_properties, parse_smiles
+    from seqmbo.metrics.mol_chem import molecule_properties, moses_mol
 
     rows = []
     for s in smiles[:limit]:
-        mol = parse_smiles(s)
+        mol = moses_mol(s)
         if mol is not None:
             rows.append(molecule_properties(mol))
     return np.asarray(rows, dtype=float).reshape(-1, 4)

@@ -1,7 +1,8 @@
 """Library metrics of a molecule design run: diversity and novelty of the candidates.
 
 Conventions are MOSES's (see :mod:`seqmbo.metrics.molecules`): Morgan radius-2, 1024-bit
-fingerprints and Tanimoto similarity.
+fingerprints and Tanimoto similarity; distances are the molecule space's own
+(:meth:`~seqmbo.spaces.molecule.MoleculeSpace.nearest_distance`).
 """
 
 from __future__ import annotations
@@ -10,75 +11,30 @@ from collections.abc import Sequence
 
 import numpy as np
 
-FP_RADIUS = 2
-FP_BITS = 1024
 
-
-def _fingerprints(smiles: Sequence[str]) -> list:
-    from rdkit import Chem, rdBase
-    from rdkit.Chem import rdFingerprintGenerator
-
-    gen = rdFingerprintGenerator.GetMorganGenerator(radius=FP_RADIUS, fpSize=FP_BITS)
-    out = []
-    with rdBase.BlockLogs():
-        for s in smiles:
-            mol = Chem.MolFromSmiles(s) if isinstance(s, str) else None
-            if mol is not None and mol.GetNumAtoms():
-                out.append(gen.GetFingerprint(mol))
-    return out
-
-
-def fingerprint_bits(smiles: Sequence[str]) -> np.ndarray:
-    """Morgan fingerprints ``(n, FP_BITS)`` bool; an unparsable design gets an all-zero row."""
-    from rdkit import Chem, rdBase
-    from rdkit.Chem import rdFingerprintGenerator
-
-    gen = rdFingerprintGenerator.GetMorganGenerator(radius=FP_RADIUS, fpSize=FP_BITS)
-    out = np.zeros((len(smiles), FP_BITS), dtype=bool)
-    with rdBase.BlockLogs():
-        for i, s in enumerate(smiles):
-            mol = Chem.MolFromSmiles(s) if isinstance(s, str) else None
-            if mol is not None and mol.GetNumAtoms():
-                out[i] = gen.GetFingerprintAsNumPy(mol).astype(bool)
-    return out
-
-
-def tanimoto_distance_matrix(a: Sequence[str], b: Sequence[str]) -> np.ndarray:
-    """``1 - Tanimoto`` between Morgan fingerprints ``(len(a), len(b))``; empty fingerprints are at 1."""
-    fa = fingerprint_bits(list(a)).astype(np.float32)
-    fb = fingerprint_bits(list(b)).astype(np.float32)
-    common = fa @ fb.T
-    union = fa.sum(1)[:, None] + fb.sum(1)[None, :] - common
-    with np.errstate(invalid="ignore", divide="ignore"):
-        sim = np.where(union > 0, common / np.maximum(union, 1), 0.0)
-    return (1.0 - sim).astype(np.float64)
-
-
-def nearest_tanimoto_distance(candidates: Sequence[str], reference: Sequence[str]) -> np.ndarray:
-    """``1 - max_j Tanimoto(c, r_j)`` for each valid candidate ``c`` ``(n_valid,)``."""
-    from rdkit import DataStructs
-
-    ref = _fingerprints(reference)
-    cand = _fingerprints(candidates)
-    if not ref or not cand:
-        return np.zeros(0)
-    return np.array([1.0 - max(DataStructs.BulkTanimotoSimilarity(fp, ref)) for fp in cand], dtype=np.float64)
-
-
-def molecule_diversity_novelty(candidates: Sequence[str], offline: Sequence[str]) -> dict[str, float]:
+def molecule_diversity_novelty(candidates: Sequence[str], offline: Sequence[str], space=None) -> dict[str, float]:
     """Diversity and novelty of molecule candidates against the offline set.
 
     Keys: ``diversity`` and ``intdiv1`` (MOSES IntDiv1 of the valid candidates), ``intdiv2``,
     ``novelty`` (MOSES novelty: fraction of the distinct valid canonical candidates not in the
     offline set) and ``novelty_tanimoto`` (mean Tanimoto distance of a valid candidate to its
     nearest offline molecule); ``nan`` where there is no valid candidate.
+
+    Args:
+        candidates: the candidates' SMILES ``(n,)``.
+        offline: the offline designs (canonical SMILES).
+        space: the run's :class:`~seqmbo.spaces.molecule.MoleculeSpace`, whose cached molecules
+            are reused (a bare space when ``None``).
     """
     from seqmbo.metrics.molecules import library_metrics
+    from seqmbo.spaces.molecule import MoleculeSpace
 
+    space = space if space is not None else MoleculeSpace(("[C]",))
     nan = float("nan")
-    offline = list(offline)
-    lib = library_metrics(list(candidates), train=set(offline)) if len(candidates) else {}
-    near = nearest_tanimoto_distance(candidates, offline)
+    candidates, offline = list(candidates), list(offline)
+    lib = library_metrics(candidates, train=set(offline), parse=space.mol) if candidates else {}
+    valid = [c for c in candidates if isinstance(c, str) and c and space.mol(c) is not None]
+    near = space.nearest_distance(valid, offline) if valid and offline else np.zeros(0)
 
     def num(key: str) -> float:
         v = lib.get(key)

@@ -66,7 +66,7 @@ def library_metrics(space, candidates: Sequence[str], offline: Sequence[str], va
     if getattr(space, "kind", "") == "molecule":
         from seqmbo.metrics.mol_run import molecule_diversity_novelty
 
-        out.update(molecule_diversity_novelty(candidates, offline))
+        out.update(molecule_diversity_novelty(candidates, offline, space))
         return out
     out["diversity"] = mean_pairwise_distance(candidates)
     out["novelty"] = float(np.mean(nearest_distance(candidates, offline))) if n else float("nan")

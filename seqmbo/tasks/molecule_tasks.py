@@ -143,6 +143,7 @@ def _file_identity(p: Path) -> str:
 
 
 def _oracle(spec: dict, where: str):
+    """The molecule oracle of the spec (negated when it minimises) and its bounds (``None`` when negated)."""
     from seqmbo.oracles.molecules import get_molecule_oracle
 
     name = spec.get("oracle")
@@ -186,10 +187,11 @@ def constrained(smiles: str) -> bool:
     (metals, Si, Se, unusual charges) fall back to 8 bonds, which RDKit may reject.
     """
     import selfies as sf
-    from rdkit import Chem
+
+    from seqmbo.spaces.molecule import parse_smiles
 
     table = sf.get_semantic_constraints()
-    mol = Chem.MolFromSmiles(smiles)
+    mol = parse_smiles(smiles)
     if mol is None:
         return False
     for atom in mol.GetAtoms():
@@ -343,6 +345,7 @@ def build_molecules(spec: dict) -> Task:
     info = {"source": lib["source"], "n_read": lib["n_read"], "n_library": len(designs), "dropped": dropped.lstrip("; ")}
     offline = Dataset([d for d, k in zip(designs, mask) if k], y[mask], space,
                       f"{spec['name']} offline (score <= {pct}th percentile)", info)
+    (oracle.oracle if isinstance(oracle, NegatedOracle) else oracle).parse = space.mol  # reuse the run's molecules
     return Task(
         name=spec["name"], kind="molecules", space=space, dataset=offline, oracle=SealedOracle(oracle),
         y_min=y_min, y_max=y_max, n_candidates=int(spec.get("n_candidates", 128)), oracle_kind="rdkit", spec=spec,

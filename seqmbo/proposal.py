@@ -174,12 +174,10 @@ def _candidate_table(cands: list[str], pred, dataset, kind: str):
     std = pred.std if pred.std is not None else np.full(len(cands), np.nan)
     table = pd.DataFrame({column: cands, "proxy_mean": pred.mean, "proxy_std": std})
     if kind == "molecule":
-        from rdkit import Chem
-
-        from seqmbo.metrics.mol_chem import passes_moses_filters
+        from seqmbo.gates import MedChemFilters
 
         table["novelty"] = dataset.space.nearest_distance(cands, dataset.designs)
-        table["passes_filters"] = [passes_moses_filters(Chem.MolFromSmiles(s)) for s in cands]
+        table["passes_filters"] = MedChemFilters(dataset.space)(cands)
     else:
         from seqmbo.metrics.distance import nearest_distance
 

@@ -132,14 +132,15 @@ def evaluation_report(path: Path, metrics: dict, table, kind: str, reference, or
 
 def molecule_grid(path: Path, table, oracles: list[str], n: int = 12) -> None:
     """A PNG grid of the best valid molecules (by the first oracle, else in library order), drawn by RDKit."""
-    from rdkit import Chem
     from rdkit.Chem import Draw
+
+    from seqmbo.spaces.molecule import parse_smiles
 
     valid = table[table["valid"]]
     if oracles:
         valid = valid.sort_values(oracles[0], ascending=False)
     top = valid.drop_duplicates("canonical").head(n)
-    mols = [Chem.MolFromSmiles(s) for s in top["canonical"]]
+    mols = [parse_smiles(s) for s in top["canonical"]]
     legends = [f"{oracles[0]} {v:.3f}" for v in top[oracles[0]]] if oracles else [f"#{i + 1}" for i in range(len(mols))]
     img = Draw.MolsToGridImage(mols, molsPerRow=4, subImgSize=(260, 220), legends=legends)
     with open(path, "wb") as fh:

@@ -146,12 +146,20 @@ def test_molecule_space_is_built_from_the_offline_rows(split_task):
 def test_nothing_a_run_sees_holds_a_held_out_row(split_task):
     from seqmbo.spaces.molecule import MoleculeSpace
 
+    from seqmbo.generators import make_generator
+    from seqmbo.proxies import ProxyReward, make_proxy
+
     task, space = split_task, split_task.space
-    space.sample(50, np.random.default_rng(0))  # fill the space's memos as a generator would
-    space.is_valid(task.dataset.designs)
+    # what a run hands a generator, used as a run uses it (memos and caches filled)
+    proxy = make_proxy("mlp", space, seed=0, epochs=5, min_steps=5).fit(task.dataset.designs, task.dataset.y)
+    reward = ProxyReward(proxy, space)
+    gen = make_generator("evolution", population=8, offspring=16, generations=2, seed_top=8)
+    gen.propose(reward, 8, task.dataset, np.random.default_rng(0))
+    space.sample(50, np.random.default_rng(0))
     probe = MoleculeSpace(("[C]",))  # asking the task's space would put held-out rows in its memos
     held_out = {probe.canonical(s) for s in HIGH}
-    strings = {x for x in _reachable((task.space, task.dataset)) if isinstance(x, str)}
+    strings = {x for x in _reachable((task.space, task.dataset, reward, gen)) if isinstance(x, str)}
+    assert set(task.dataset.designs) <= strings  # the walk does reach the designs
     assert not held_out & strings
     assert not [s for s in strings if re.search(r"Br(?!anch)", s)]  # bromine only occurs above the split
     held_lengths = {len(probe.selfies_tokens(s)) for s in HIGH}

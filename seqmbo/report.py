@@ -107,11 +107,11 @@ def _fmt(v) -> str:
 
 def _properties(smiles: list[str], limit: int = 5000) -> np.ndarray:
     """(logP, SA, QED, MW) rows of up to ``limit`` valid molecules."""
-    from seqmbo.metrics.mol_chem import molecule_properties, parse_smiles
+    from seqmbo.metrics.mol_chem import molecule_properties, moses_mol
 
     rows = []
     for s in smiles[:limit]:
-        mol = parse_smiles(s)
+        mol = moses_mol(s)
         if mol is not None:
             rows.append(molecule_properties(mol))
     return np.asarray(rows, dtype=float).reshape(-1, 4)
@@ -175,14 +175,15 @@ def evaluation_report(path: Path, metrics: dict, table, kind: str, reference, or
 
 def molecule_grid(path: Path, table, oracles: list[str], n: int = 12) -> None:
     """A PNG grid of the best valid molecules (by the first oracle, else in library order), drawn by RDKit."""
-    from rdkit import Chem
     from rdkit.Chem import Draw
+
+    from seqmbo.spaces.molecule import parse_smiles
 
     valid = table[table["valid"]]
     if oracles:
         valid = valid.sort_values(oracles[0], ascending=False)
     top = valid.drop_duplicates("canonical").head(n)
-    mols = [Chem.MolFromSmiles(s) for s in top["canonical"]]
+    mols = [parse_smiles(s) for s in top["canonical"]]
     legends = [f"{oracles[0]} {v:.3f}" for v in top[oracles[0]]] if oracles else [f"#{i + 1}" for i in range(len(mols))]
     img = Draw.MolsToGridImage(mols, molsPerRow=4, subImgSize=(260, 220), legends=legends)
     with open(path, "wb") as fh:

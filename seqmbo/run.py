@@ -147,24 +147,22 @@ def _calibrates(cfg: RunConfig, gen) -> bool:
     return cfg.calibration and not gen.baseline
 
 
-def make_gates(cfg: RunConfig, space, gen, support) -> list[tuple[str, Any]]:
-    """The run's gates, in order, by name: valid, unique, then (not for baselines) support, novel, filters."""
-    from seqmbo.gates import Novel, Unique, Valid
+def make_gates(cfg: RunConfig, space, gen, support) -> list[Any]:
+    """The run's gates, in order: valid, unique, then (not for baselines) support, novel, filters."""
+    from seqmbo.gates import MedChemFilters, Novel, Unique, Valid
 
-    gates: list[tuple[str, Any]] = [("valid", Valid(space)), ("unique", Unique())]
+    gates: list[Any] = [Valid(space), Unique()]
     if gen.baseline:  # baselines are judged as they come
         return gates
     if support is not None:
-        gates.append(("support", support))
+        gates.append(support)
     if cfg.novel:
-        gates.append(("novel", Novel(1, space)))
+        gates.append(Novel(1, space))
     if cfg.filters:
         if space.kind != "molecule":
             raise InvalidInputError("filters=true applies to molecules; this task's designs are "
                                     f"{space.kind} sequences")
-        from seqmbo.gates import MedChemFilters
-
-        gates.append(("filters", MedChemFilters()))
+        gates.append(MedChemFilters(space))
     return gates
 
 
@@ -175,13 +173,11 @@ def gate_and_select(cfg: RunConfig, space, data, gen, reward, support, raw: list
         ``(candidates, removed)``: the selected designs, best first, and how many proposals each
         gate removed (``{gate name: count}``).
     """
-    from seqmbo.gates import select_diverse
+    from seqmbo.gates import AllOf, select_diverse
 
-    kept, removed = list(raw), {}
-    for name, gate in make_gates(cfg, space, gen, support):
-        mask = np.asarray(gate(kept, data.designs), dtype=bool) if kept else np.zeros(0, dtype=bool)
-        removed[name] = int((~mask).sum())
-        kept = [d for d, k in zip(kept, mask) if k]
+    gates = AllOf(*make_gates(cfg, space, gen, support))
+    kept = [d for d, k in zip(raw, gates(raw, data.designs)) if k]
+    removed = dict(gates.removed)
     if gen.uses_reward and kept:
         r = reward(kept)
         kept = [kept[i] for i in np.argsort(-r, kind="stable")]
@@ -230,9 +226,9 @@ def summarize(cfg: RunConfig, task, candidates: list[str], pred, raw: list[str],
     nearest = nearest_offline(space, candidates, data.designs)
     table["nearest_offline"], table["nearest_distance"] = nearest
     if space.kind == "molecule":
-        from seqmbo.metrics.mol_run import filter_pass_mask
+        from seqmbo.gates import MedChemFilters
 
-        table["passes_filters"] = filter_pass_mask(candidates)
+        table["passes_filters"] = MedChemFilters(space)(candidates)
         metrics["filters_pass"] = float(table["passes_filters"].mean())
     metrics.update({"reward": cfg.reward, "kappa": cfg.kappa, "n_offline": len(data), "n_proposed": len(raw)})
     metrics.update({f"gate_removed_{k}": v for k, v in removed.items()})

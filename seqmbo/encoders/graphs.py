@@ -9,12 +9,13 @@ conjugated, in ring.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
 
 from seqmbo.errors import InvalidInputError
+from seqmbo.spaces.molecule import parse_smiles
 
 ELEMENTS = ("C", "N", "O", "F", "P", "S", "Cl", "Br", "I", "B", "Si", "Se")
 _ELEMENT_INDEX = {e: i for i, e in enumerate(ELEMENTS)}
@@ -88,17 +89,19 @@ def mol_to_graph(mol):
                 edge_attr=torch.from_numpy(attr))
 
 
-def smiles_to_graphs(smiles: Sequence[str]) -> list:
-    """Graphs of SMILES strings; an unparsable SMILES raises naming it."""
-    from rdkit import Chem, rdBase
+def smiles_to_graphs(smiles: Sequence[str], parse: Callable[[object], object] = parse_smiles) -> list:
+    """Graphs of SMILES strings; an unparsable SMILES raises naming it.
 
+    Args:
+        smiles: the molecules ``(n,)``.
+        parse: the SMILES parser (a space's cached ``mol``: see :func:`~seqmbo.spaces.molecule.parser_of`).
+    """
     out = []
-    with rdBase.BlockLogs():
-        for i, s in enumerate(smiles):
-            mol = Chem.MolFromSmiles(s) if isinstance(s, str) else None
-            if mol is None or mol.GetNumAtoms() == 0:
-                raise InvalidInputError(f"molecule {i + 1} ({s!r}) is not a valid SMILES with atoms")
-            out.append(mol_to_graph(mol))
+    for i, s in enumerate(smiles):
+        mol = parse(s)
+        if mol is None or mol.GetNumAtoms() == 0:
+            raise InvalidInputError(f"molecule {i + 1} ({s!r}) is not a valid SMILES with atoms")
+        out.append(mol_to_graph(mol))
     return out
 
 

@@ -1,6 +1,11 @@
-"""Gates: validity, uniqueness, novelty and diversity masks over candidates; composable."""
+"""Gates: validity, uniqueness, data support, novelty, diversity and chemistry masks over
+candidates; composable with :class:`AllOf`, which counts what each gate removed."""
 
-from seqmbo.gates.sequence_gates import AllOf, Gate, MinDistance, Novel, Unique, Valid, select_diverse
+from seqmbo.gates.chemistry import MedChemFilters
+from seqmbo.gates.core import AllOf, Gate, MinDistance, Novel, Unique, Valid, gate_name, select_diverse
 from seqmbo.gates.support import BigramSupport
 
-__all__ = ["AllOf", "BigramSupport", "Gate", "MinDistance", "Novel", "Unique", "Valid", "select_diverse"]
+__all__ = [
+    "AllOf", "BigramSupport", "Gate", "MedChemFilters", "MinDistance", "Novel", "Unique", "Valid", "gate_name",
+    "select_diverse",
+]

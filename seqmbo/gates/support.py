@@ -21,6 +21,8 @@ class BigramSupport:
         space: a token space (``encode``, ``vocab_size``).
     """
 
+    name = "support"
+
     def __init__(self, reference: Sequence[str], space) -> None:
         self.space = space
         V = space.vocab_size

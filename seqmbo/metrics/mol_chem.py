@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import functools
-import importlib.util
 import logging
 import math
 import multiprocessing
@@ -41,6 +40,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
 import numpy as np
+
+from seqmbo.spaces.molecule import parse_smiles
 
 logger = logging.getLogger(__name__)
 
@@ -59,29 +60,25 @@ _R = TypeVar("_R")
 # --------------------------------------------------------------------------- RDKit helpers
 
 
-def parse_smiles(smiles: Any) -> Any:
-    """RDKit molecule of a SMILES, or None when it is not a valid one (MOSES ``get_mol``)."""
-    from rdkit import Chem
+def moses_mol(smiles: Any, parse: Callable[[Any], Any] = parse_smiles) -> Any:
+    """RDKit molecule of a SMILES, or None when MOSES counts it invalid (MOSES ``get_mol``):
+    not a string, empty, or not parsable and sanitizable by RDKit.
 
+    Args:
+        smiles: the SMILES.
+        parse: the SMILES parser (e.g. a space's cached :meth:`~seqmbo.spaces.molecule.MoleculeSpace.mol`).
+    """
     if not isinstance(smiles, str) or len(smiles) == 0:
         return None
-    mol = Chem.MolFromSmiles(smiles)
-    if mol is None:
-        return None
-    try:
-        Chem.SanitizeMol(mol)
-    except ValueError:
-        return None
-    return mol
+    return parse(smiles)
 
 
 def canonical_smiles(smiles: Any) -> str | None:
     """Canonical SMILES (RDKit, isomeric) of a SMILES, or None when it is invalid."""
-    from rdkit import Chem, rdBase
+    from rdkit import Chem
 
-    with rdBase.BlockLogs():
-        mol = parse_smiles(smiles)
-        return None if mol is None else Chem.MolToSmiles(mol)
+    mol = moses_mol(smiles)
+    return None if mol is None else Chem.MolToSmiles(mol)
 
 
 @functools.cache
@@ -91,18 +88,17 @@ def _morgan_generator() -> Any:
     return rdFingerprintGenerator.GetMorganGenerator(radius=MORGAN_RADIUS, fpSize=MORGAN_BITS)
 
 
-@functools.cache
-def _sa_module() -> Any:
-    """RDKit Contrib's ``sascorer`` (Ertl & Schuffenhauer 2009), loaded from the RDKit wheel."""
-    from rdkit import RDConfig
+def packed_fingerprints(mols: Sequence[Any]) -> np.ndarray:
+    """Morgan fingerprints (radius 2, 1024 bits) packed as ``(n, 128)`` uint8 (bit ``i`` is bit
+    ``i % 8`` of byte ``i // 8``); an all-zero row for ``None`` or a molecule without atoms."""
+    from rdkit import DataStructs
 
-    path = os.path.join(RDConfig.RDContribDir, "SA_Score", "sascorer.py")
-    spec = importlib.util.spec_from_file_location("_seqmbo_rdkit_sascorer", path)
-    if spec is None or spec.loader is None:  # pragma: no cover - broken RDKit install
-        raise ImportError(f"cannot load the SA scorer from {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    gen = _morgan_generator()
+    out = np.zeros((len(mols), FP_BYTES), dtype=np.uint8)
+    for i, mol in enumerate(mols):
+        if mol is not None and mol.GetNumAtoms():
+            out[i] = np.frombuffer(DataStructs.BitVectToBinaryText(gen.GetFingerprint(mol)), dtype=np.uint8)
+    return out
 
 
 @functools.cache
@@ -181,13 +177,17 @@ def _compile_smarts(smarts: tuple[str, ...]) -> tuple[Any, ...]:
     return tuple(patterns)
 
 
-def passes_moses_filters(mol: Any, extra_smarts: tuple[str, ...] = ()) -> bool:
+def passes_moses_filters(
+    mol: Any, extra_smarts: tuple[str, ...] = (), parse: Callable[[Any], Any] = parse_smiles
+) -> bool:
     """Whether a molecule passes the MOSES filters (see the module docstring for PAINS/MCF).
 
     Args:
         mol: an RDKit molecule (None fails).
         extra_smarts: further SMARTS that must not match (e.g. MOSES's MCF list), matched on the
             molecule with explicit hydrogens.
+        parse: the SMILES parser of the final round trip (a space's cached ``mol`` finds a
+            molecule without stereo, whose SMILES is unchanged, already parsed).
     """
     from rdkit import Chem
 
@@ -205,7 +205,7 @@ def passes_moses_filters(mol: Any, extra_smarts: tuple[str, ...] = ()) -> bool:
         if any(h_mol.HasSubstructMatch(p) for p in _compile_smarts(extra_smarts)):
             return False
     smiles = Chem.MolToSmiles(mol, isomericSmiles=False)
-    return bool(smiles) and Chem.MolFromSmiles(smiles) is not None
+    return bool(smiles) and parse(smiles) is not None
 
 
 def scaffold_smiles(mol: Any, min_rings: int = MOSES_MIN_SCAFFOLD_RINGS) -> str | None:
@@ -255,7 +255,9 @@ def molecule_properties(mol: Any) -> tuple[float, float, float, float]:
         except Exception:  # noqa: BLE001
             logp, mw = nan, nan
     try:
-        sa = float(_sa_module().calculateScore(mol))
+        from seqmbo.oracles.molbase import load_sascorer
+
+        sa = float(load_sascorer().calculateScore(mol))
     except Exception:  # noqa: BLE001
         sa = nan
     return logp, sa, qed, mw
@@ -333,18 +335,21 @@ class Features:
         return out
 
 
-def featurize_chunk(task: tuple[Sequence[Any], Sequence[int] | None, FeatureRequest]) -> Features:
+def featurize_chunk(
+    task: tuple[Sequence[Any], Sequence[int] | None, FeatureRequest, Callable[[Any], Any] | None],
+) -> Features:
     """Compute the requested features of one chunk (runs in worker processes).
 
     Args:
-        task: ``(smiles, multiplicities or None, request)``.
+        task: ``(smiles, multiplicities or None, request, parser or None)``; without a parser,
+            :func:`~seqmbo.spaces.molecule.parse_smiles`.
 
     Returns:
         The chunk's :class:`Features`.
     """
     from rdkit import Chem, DataStructs, rdBase
 
-    smiles, mult, req = task
+    smiles, mult, req, parse = task
     canonical: list[str | None] = []
     weights: list[int] = []
     fps: list[bytes] = []
@@ -355,7 +360,7 @@ def featurize_chunk(task: tuple[Sequence[Any], Sequence[int] | None, FeatureRequ
     gen = _morgan_generator() if req.fingerprints else None
     with rdBase.BlockLogs():
         for idx, smi in enumerate(smiles):
-            mol = parse_smiles(smi)
+            mol = moses_mol(smi, parse or parse_smiles)
             if mol is None:
                 canonical.append(None)
                 continue
@@ -374,7 +379,7 @@ def featurize_chunk(task: tuple[Sequence[Any], Sequence[int] | None, FeatureRequ
             if req.properties:
                 props.append(molecule_properties(mol))
             if req.filters:
-                passes.append(passes_moses_filters(mol, req.extra_smarts))
+                passes.append(passes_moses_filters(mol, req.extra_smarts, parse or parse_smiles))
     n = len(weights)
     return Features(
         canonical=canonical,
@@ -431,6 +436,7 @@ def featurize(
     multiplicities: Sequence[int] | None = None,
     n_jobs: int = 1,
     chunk_size: int = 1000,
+    parse: Callable[[Any], Any] | None = None,
 ) -> Features:
     """Features of a list of SMILES, chunk by chunk, optionally in worker processes.
 
@@ -440,17 +446,20 @@ def featurize(
         multiplicities: weight of each SMILES in the counters (ones if None).
         n_jobs: worker processes (1: in this process; <= 0: all CPUs).
         chunk_size: SMILES per task.
+        parse: the SMILES parser in this process (e.g. a space's cached ``mol``); worker
+            processes (``n_jobs > 1``) parse with :func:`~seqmbo.spaces.molecule.parse_smiles`.
 
     Returns:
         The :class:`Features`, in input order.
     """
     chunk_size = max(1, int(chunk_size))
+    parse = parse if resolve_n_jobs(n_jobs) == 1 else None
     if multiplicities is None:
-        tasks = ((chunk, None, request) for chunk in _chunks(smiles, chunk_size))
+        tasks = ((chunk, None, request, parse) for chunk in _chunks(smiles, chunk_size))
     else:
         mult = list(multiplicities)
         tasks = (
-            (smiles[i : i + chunk_size], mult[i : i + chunk_size], request)
+            (smiles[i : i + chunk_size], mult[i : i + chunk_size], request, parse)
             for i in range(0, len(smiles), chunk_size)
         )
     return Features.concatenate(map_chunks(featurize_chunk, tasks, n_jobs))

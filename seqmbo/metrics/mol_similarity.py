@@ -156,6 +156,24 @@ def _tanimoto(c: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(den > 0, t, np.float32(1.0)).astype(np.float32, copy=False)
 
 
+def tanimoto_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Tanimoto similarities between two sets of packed fingerprints, exactly (float32 ratio).
+
+    Args:
+        a: ``(n, n_bytes)`` uint8 packed fingerprints.
+        b: ``(m, n_bytes)`` uint8 packed fingerprints.
+
+    Returns:
+        ``(n, m)`` float32 similarities (two empty fingerprints: 1, as MOSES).
+    """
+    a = np.ascontiguousarray(a, dtype=np.uint8)
+    b = np.ascontiguousarray(b, dtype=np.uint8)
+    da = np.unpackbits(a, axis=1, bitorder="little").astype(np.float32)
+    db = np.unpackbits(b, axis=1, bitorder="little").astype(np.float32)
+    c = da @ db.T  # integer counts, exact in float32
+    return _tanimoto(c, popcounts(a).astype(np.float32)[:, None], popcounts(b).astype(np.float32)[None, :])
+
+
 # --------------------------------------------------------------------------- SNN
 
 

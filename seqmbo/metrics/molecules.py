@@ -34,7 +34,7 @@ import time
 from collections import Counter
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -254,6 +254,7 @@ def library_metrics(
     filter_smarts: Sequence[str] = (),
     device: str = "cpu",
     timings: dict[str, float] | None = None,
+    parse: Callable[[Any], Any] | None = None,
 ) -> dict[str, float | int | bool | None]:
     """MOSES metrics of a generated library, with flat keys.
 
@@ -292,6 +293,8 @@ def library_metrics(
         filter_smarts: extra SMARTS that fail the filters (e.g. ``read_filter_smarts(mcf.csv)``).
         device: torch device for the similarity products.
         timings: if given, filled with seconds spent per part.
+        parse: the SMILES parser of the generated library (e.g. the space's cached
+            :meth:`~seqmbo.spaces.molecule.MoleculeSpace.mol`; used with ``n_jobs=1``).
 
     Returns:
         The metrics, a flat dict.
@@ -352,6 +355,7 @@ def library_metrics(
         multiplicities=mult.tolist(),
         n_jobs=n_jobs,
         chunk_size=chunk_size,
+        parse=parse,
     )
     clock["featurize"] = time.perf_counter() - t0
 

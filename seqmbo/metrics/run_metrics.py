@@ -76,6 +76,6 @@ def library_metrics(space, candidates: Sequence[str], offline: Sequence[str], va
     if space.kind == "molecule":
         from seqmbo.metrics.mol_run import internal_diversities
 
-        out.update(internal_diversities(candidates))
+        out.update(internal_diversities(candidates, space))
     return out
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from rdkit import Chem, DataStructs
 
 from seqmbo.oracles.molbase import MolFeaturizer, MolProfile, MoleculeOracle
+from seqmbo.spaces.molecule import parse_smiles
 
 # --------------------------------------------------------------------------- modifiers
 # Score modifiers of GuacaMol (Brown et al. 2019, "Score modifiers"): map a raw value to [0, 1].
@@ -188,7 +189,7 @@ class Isomer(TermSpec):
 
 
 def _mol(smiles: str) -> Chem.Mol:
-    mol = Chem.MolFromSmiles(smiles)
+    mol = parse_smiles(smiles)
     if mol is None:
         raise ValueError(f"invalid target SMILES {smiles!r}")
     return mol

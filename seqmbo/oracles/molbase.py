@@ -26,8 +26,10 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
-from rdkit import Chem, DataStructs, rdBase
+from rdkit import Chem, DataStructs
 from rdkit.Chem import Crippen, GraphDescriptors, QED, rdFingerprintGenerator, rdMolDescriptors
+
+from seqmbo.spaces.molecule import parse_smiles
 
 logger = logging.getLogger(__name__)
 
@@ -40,24 +42,6 @@ logger = logging.getLogger(__name__)
 FINGERPRINT_KINDS: tuple[str, ...] = ("ECFP4", "ECFP6", "FCFP4", "AP", "PHCO")
 
 _ERRORS = (RuntimeError, ValueError)  # what RDKit raises on molecules it cannot handle
-
-
-def parse_smiles(smiles: object) -> Chem.Mol | None:
-    """Parses and sanitizes one SMILES string; ``None`` when RDKit cannot.
-
-    The empty string parses to a molecule with no atoms (as in RDKit and GuacaMol); anything
-    that is not a string (``None``, a float ``nan`` from a table) gives ``None``.
-
-    Args:
-        smiles: the SMILES string.
-
-    Returns:
-        The sanitized molecule, or ``None``.
-    """
-    if not isinstance(smiles, str):
-        return None
-    with rdBase.BlockLogs():
-        return Chem.MolFromSmiles(smiles)
 
 
 def load_sascorer() -> ModuleType:
@@ -367,6 +351,9 @@ class MoleculeOracle(ABC):
         name: the oracle's name (as in ``MOLECULE_ORACLES``).
         bounds: ``(lo, hi)`` of the score where known, else ``None``.
         maximize: whether higher is better (``False`` for the SA score).
+        parse: how a SMILES becomes a molecule: :func:`~seqmbo.spaces.molecule.parse_smiles`,
+            or a task's cached :meth:`~seqmbo.spaces.molecule.MoleculeSpace.mol` (so a candidate
+            the run has parsed is not parsed again).
     """
 
     name: str = ""
@@ -375,6 +362,7 @@ class MoleculeOracle(ABC):
 
     def __init__(self, featurizer: MolFeaturizer | None = None) -> None:
         self.featurizer = featurizer if featurizer is not None else MolFeaturizer()
+        self.parse = parse_smiles
 
     @abstractmethod
     def score_profile(self, profile: MolProfile) -> float:
@@ -407,7 +395,7 @@ class MoleculeOracle(ABC):
             raise TypeError("pass a sequence of SMILES strings, not one string")
         out = np.full(len(smiles), np.nan)
         for i, s in enumerate(smiles):
-            mol = parse_smiles(s)
+            mol = self.parse(s)
             if mol is not None:
                 out[i] = self.safe_score(self.featurizer.profile(mol))
         return out

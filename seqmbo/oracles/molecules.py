@@ -20,19 +20,17 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
-from rdkit import Chem, rdBase
-
 from seqmbo.errors import UnknownNameError
 from seqmbo.oracles.guacamol import GUACAMOL_V2_NAMES, GuacaMolObjective
-from seqmbo.oracles.molbase import MolFeaturizer, MoleculeOracle, load_sascorer, parse_smiles
+from seqmbo.oracles.molbase import MolFeaturizer, MoleculeOracle, load_sascorer
 from seqmbo.oracles.rdkit_props import LogPOracle, PenalizedLogPOracle, QEDOracle, SAOracle
+from seqmbo.spaces.molecule import parse_smiles
 
 __all__ = [
     "GUACAMOL_V2_NAMES",
     "MOLECULE_ORACLES",
     "MoleculeOracle",
     "get_molecule_oracle",
-    "parse_smiles",
     "score_all",
 ]
 
@@ -81,14 +79,13 @@ def _score_serial(smiles: Sequence[str], names: Sequence[str]) -> np.ndarray:
     featurizer = MolFeaturizer()
     oracles = [get_molecule_oracle(name, featurizer) for name in names]
     out = np.full((len(oracles), len(smiles)), np.nan)
-    with rdBase.BlockLogs():
-        for j, s in enumerate(smiles):
-            mol = Chem.MolFromSmiles(s) if isinstance(s, str) else None
-            if mol is None:
-                continue
-            profile = featurizer.profile(mol)
-            for i, oracle in enumerate(oracles):
-                out[i, j] = oracle.safe_score(profile)
+    for j, s in enumerate(smiles):
+        mol = parse_smiles(s)
+        if mol is None:
+            continue
+        profile = featurizer.profile(mol)
+        for i, oracle in enumerate(oracles):
+            out[i, j] = oracle.safe_score(profile)
     return out
 
 

@@ -12,7 +12,7 @@ member costs ~10x more per step on CPU.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -23,6 +23,7 @@ from seqmbo.errors import InvalidInputError
 from seqmbo.proxies.base import Prediction, Standardizer
 from seqmbo.proxies.ensemble import TrainConfig, train_members
 from seqmbo.proxies.nets import GroupedLinear, MCDropout
+from seqmbo.spaces.molecule import parse_smiles, parser_of
 
 
 # ---------------------------------------------------------------------------- fingerprints
@@ -71,7 +72,8 @@ class SparseRows:
         return out
 
 
-def morgan_fingerprints(smiles: Sequence[str], bits: int = 2048, radius: int = 2, counts: bool = True) -> SparseRows:
+def morgan_fingerprints(smiles: Sequence[str], bits: int = 2048, radius: int = 2, counts: bool = True,
+                        parse: Callable[[object], object] = parse_smiles) -> SparseRows:
     """Folded Morgan fingerprints of SMILES as :class:`SparseRows` ``(n, bits)``.
 
     Args:
@@ -79,27 +81,26 @@ def morgan_fingerprints(smiles: Sequence[str], bits: int = 2048, radius: int = 2
         bits: fingerprint length.
         radius: Morgan radius (2 ~ ECFP4).
         counts: values ``log(1 + count)`` of each folded bit; else 1 for every set bit.
+        parse: the SMILES parser (a space's cached ``mol``: see :func:`~seqmbo.spaces.molecule.parser_of`).
 
     Raises:
         InvalidInputError: a SMILES RDKit cannot parse (naming it).
     """
-    from rdkit import Chem, rdBase
     from rdkit.Chem import rdFingerprintGenerator
 
     gen = rdFingerprintGenerator.GetMorganGenerator(radius=radius, fpSize=bits)
     ptr = [0]
     cols: list[int] = []
     vals: list[float] = []
-    with rdBase.BlockLogs():
-        for i, s in enumerate(smiles):
-            mol = Chem.MolFromSmiles(s) if isinstance(s, str) else None
-            if mol is None:
-                raise InvalidInputError(f"molecule {i + 1} ({s!r}) is not a valid SMILES")
-            elems = gen.GetCountFingerprint(mol).GetNonzeroElements()
-            keys = sorted(elems)
-            cols += keys
-            vals += [math.log1p(elems[k]) for k in keys] if counts else [1.0] * len(keys)
-            ptr.append(len(cols))
+    for i, s in enumerate(smiles):
+        mol = parse(s)
+        if mol is None:
+            raise InvalidInputError(f"molecule {i + 1} ({s!r}) is not a valid SMILES")
+        elems = gen.GetCountFingerprint(mol).GetNonzeroElements()
+        keys = sorted(elems)
+        cols += keys
+        vals += [math.log1p(elems[k]) for k in keys] if counts else [1.0] * len(keys)
+        ptr.append(len(cols))
     return SparseRows(torch.tensor(ptr, dtype=torch.long), torch.tensor(cols, dtype=torch.long),
                       torch.tensor(vals, dtype=torch.float32), bits)
 
@@ -258,7 +259,7 @@ class FingerprintEnsemble(_MoleculeEnsemble):
         self._net = net
 
     def _featurize(self, designs: Sequence[str]) -> SparseRows:
-        return morgan_fingerprints(designs, self.bits, self.radius, self.counts)
+        return morgan_fingerprints(designs, self.bits, self.radius, self.counts, parser_of(self.space))
 
     def _build(self) -> nn.Module:
         return FingerprintNet(self.bits, self.members, **self._net)
@@ -280,7 +281,7 @@ class GraphEnsemble(_MoleculeEnsemble):
     def _featurize(self, designs: Sequence[str]):
         from seqmbo.encoders.graphs import GraphSet, smiles_to_graphs
 
-        return GraphSet(smiles_to_graphs(designs))
+        return GraphSet(smiles_to_graphs(designs, parser_of(self.space)))
 
     def _build(self) -> nn.Module:
         return GINENet(self.members, **self.net_options)

@@ -22,8 +22,8 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,7 +36,8 @@ log = logging.getLogger(__name__)
 STANDARDIZE_OPTIONS = ("largest_fragment", "neutralize")
 ORGANIC_ELEMENTS = frozenset({"H", "B", "C", "N", "O", "F", "Si", "P", "S", "Cl", "Se", "Br", "I"})
 _TOKEN_ELEMENT = re.compile(r"^\[[=#/\\]?([A-Z][a-z]?)")
-_CACHE_LIMIT = 200_000  # entries of each memo (encode, decode, validity)
+_CACHE_LIMIT = 200_000  # entries of each memo (encode, decode, canonical form, validity)
+MOL_CACHE_SIZE = 10_000  # RDKit molecules a space keeps (a drug-sized one takes some 10-30 kB)
 
 
 @dataclass(eq=False)
@@ -71,6 +72,8 @@ class MoleculeSpace:
     _enc: dict[str, tuple[int, ...] | None] = field(default_factory=dict, init=False, repr=False)
     _dec: dict[bytes, str] = field(default_factory=dict, init=False, repr=False)
     _canon: dict[str, str | None] = field(default_factory=dict, init=False, repr=False)
+    _valid: dict[str, bool] = field(default_factory=dict, init=False, repr=False)
+    _mols: OrderedDict = field(default_factory=OrderedDict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.alphabet = tuple(self.alphabet)
@@ -92,10 +95,10 @@ class MoleculeSpace:
         self._index = {tok: i for i, tok in enumerate(self.alphabet)}
 
     def __getstate__(self) -> dict:
-        """Pickle without the memos and RDKit standardizers (rebuilt on demand)."""
+        """Pickle without the memos, molecules and RDKit standardizers (rebuilt on demand)."""
         state = self.__dict__.copy()
         state.pop("_steps", None)
-        state.update(_enc={}, _dec={}, _canon={})
+        state.update(_enc={}, _dec={}, _canon={}, _valid={}, _mols=OrderedDict())
         return state
 
     # ------------------------------------------------------------------ construction
@@ -181,21 +184,35 @@ class MoleculeSpace:
     def distance(self, a: Sequence[str], b: Sequence[str]) -> np.ndarray:
         """Tanimoto distances on Morgan fingerprints (radius 2, 1024 bits) ``(len(a), len(b))``;
         an unparsable design is at distance 1 from everything."""
-        from seqmbo.metrics.mol_run import tanimoto_distance_matrix
+        from seqmbo.metrics.mol_similarity import tanimoto_matrix
 
-        return tanimoto_distance_matrix(a, b)
+        fa, fb = self.fingerprints(a), self.fingerprints(b)
+        out = 1.0 - tanimoto_matrix(fa, fb).astype(np.float64)
+        out[~fa.any(1)] = 1.0
+        out[:, ~fb.any(1)] = 1.0
+        return out
 
     def nearest_distance(self, a: Sequence[str], reference: Sequence[str]) -> np.ndarray:
-        """Tanimoto distance of each design of ``a`` to its nearest ``reference`` molecule ``(len(a),)``."""
-        from seqmbo.metrics.mol_run import tanimoto_distance_matrix
+        """Tanimoto distance of each design of ``a`` to its nearest ``reference`` molecule ``(len(a),)``.
+
+        Unparsable designs are at distance 1; ``nan`` everywhere when ``reference`` is empty.
+        """
+        from seqmbo.metrics.mol_similarity import SortedFingerprints, max_tanimoto
 
         a, reference = list(a), list(reference)
         if not reference:
             return np.full(len(a), np.nan)
-        out = np.empty(len(a))
-        for s in range(0, len(a), 512):
-            out[s:s + 512] = tanimoto_distance_matrix(a[s:s + 512], reference).min(1)
+        fa, fr = self.fingerprints(a), self.fingerprints(reference)
+        out = 1.0 - max_tanimoto(fa, SortedFingerprints.build(fr[fr.any(1)])).astype(np.float64)
+        out[~fa.any(1)] = 1.0
         return out
+
+    def fingerprints(self, designs: Sequence[str]) -> np.ndarray:
+        """Packed Morgan fingerprints ``(n, 128)`` uint8 (radius 2, 1024 bits; the MOSES convention),
+        from the cached molecules (see :meth:`mol`); all zero for an invalid or empty design."""
+        from seqmbo.metrics.mol_chem import packed_fingerprints
+
+        return packed_fingerprints([self.mol(d) for d in designs])
 
     @property
     def is_fixed_length(self) -> bool:
@@ -210,21 +227,42 @@ class MoleculeSpace:
         return f"SMILES (SELFIES {self.min_length}-{self.max_length} x {self.vocab_size} tokens)"
 
     # ------------------------------------------------------------------ chemistry
+    def mol(self, smiles: str):
+        """The RDKit molecule of ``smiles`` as written (sanitized, not standardized), or ``None``.
+
+        The one place a run parses a design: validity, canonical forms, proxy featurizers, the
+        oracle and the metrics all take their molecule from here. The last
+        :data:`MOL_CACHE_SIZE` molecules are kept, so a design is parsed once along a run.
+        Treat the molecule as read-only (copy it with ``Chem.Mol(mol)`` before changing it).
+        """
+        if not isinstance(smiles, str):
+            return None
+        mols = self._mols
+        if smiles in mols:
+            mols.move_to_end(smiles)
+            return mols[smiles]
+        mol = parse_smiles(smiles)
+        mols[smiles] = mol
+        if len(mols) > MOL_CACHE_SIZE:
+            mols.popitem(last=False)
+        return mol
+
     def _mol(self, smiles: str, close_shells: bool = False):
         """The standardized RDKit molecule of ``smiles`` or ``None``.
 
-        With ``close_shells``, radical electrons are replaced by hydrogens first (see :meth:`decode`).
+        With ``close_shells`` (decoder outputs, parsed once and not cached), radical electrons
+        are replaced by hydrogens first (see :meth:`decode`).
         """
         from rdkit import Chem, rdBase
 
+        mol = parse_smiles(smiles) if close_shells else self.mol(smiles)
         with rdBase.BlockLogs():
-            mol = Chem.MolFromSmiles(smiles)
             if mol is not None and close_shells:
                 mol = _close_shells(mol)
             if mol is None or not self.standardize:
                 return mol
             try:
-                for step in self._standardizers():
+                for step in self._standardizers():  # each step returns a new molecule
                     mol = step(mol)
                 Chem.SanitizeMol(mol)
             except (RuntimeError, ValueError):
@@ -304,10 +342,16 @@ class MoleculeSpace:
         return np.array([self._quick_valid(d) for d in designs], dtype=bool)
 
     def _quick_valid(self, design: str) -> bool:
-        if self.max_heavy_atoms is None and self.max_selfies_length is None:
-            canon = self.canonical(design) if isinstance(design, str) else None
-            return bool(canon)  # None (unparsable) and "" (no atoms) are invalid
-        return self.problem(design) is None
+        if not isinstance(design, str):
+            return False
+        hit = self._valid.get(design)
+        if hit is None:
+            if self.max_heavy_atoms is None and self.max_selfies_length is None:
+                hit = bool(self.canonical(design))  # None (unparsable) and "" (no atoms) are invalid
+            else:
+                hit = self.problem(design) is None
+            _remember(self._valid, design, hit)
+        return hit
 
     def validate(self, designs: Sequence[str], where: str = "designs") -> None:
         """Raise :class:`InvalidInputError` naming the first bad design (1-based) and why."""
@@ -420,6 +464,27 @@ class MoleculeSpace:
             for i, s in zip(empty, self.decode(redo)):
                 out[i] = s
         return out
+
+
+def parse_smiles(smiles: object):
+    """The one SMILES parser of seqmbo: RDKit's sanitized molecule of a SMILES string, or ``None``.
+
+    Anything that is not a string (``None``, a float ``nan`` from a table) and anything RDKit
+    cannot parse or sanitize gives ``None``; the empty string parses to a molecule without atoms
+    (as in RDKit and GuacaMol; validity checks reject it). RDKit's warnings are silenced. A run
+    parses through :meth:`MoleculeSpace.mol`, which keeps what this returns.
+    """
+    if not isinstance(smiles, str):
+        return None
+    from rdkit import Chem, rdBase
+
+    with rdBase.BlockLogs():
+        return Chem.MolFromSmiles(smiles)
+
+
+def parser_of(space) -> Callable[[object], object]:
+    """The SMILES parser to use with ``space``: its cached :meth:`MoleculeSpace.mol`, else :func:`parse_smiles`."""
+    return space.mol if isinstance(space, MoleculeSpace) else parse_smiles
 
 
 def _close_shells(mol):

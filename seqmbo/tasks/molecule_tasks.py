@@ -142,6 +142,7 @@ def _file_identity(p: Path) -> str:
 
 
 def _oracle(spec: dict, where: str):
+    """The molecule oracle of the spec (negated when it minimises) and its bounds (``None`` when negated)."""
     from seqmbo.oracles.molecules import get_molecule_oracle
 
     name = spec.get("oracle")
@@ -185,10 +186,11 @@ def constrained(smiles: str) -> bool:
     (metals, Si, Se, unusual charges) fall back to 8 bonds, which RDKit may reject.
     """
     import selfies as sf
-    from rdkit import Chem
+
+    from seqmbo.spaces.molecule import parse_smiles
 
     table = sf.get_semantic_constraints()
-    mol = Chem.MolFromSmiles(smiles)
+    mol = parse_smiles(smiles)
     if mol is None:
         return False
     for atom in mol.GetAtoms():
@@ -286,10 +288,31 @@ def _cache_save(key: str, data: dict) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def build_molecules(spec: dict) -> Task:
-    """A molecule task: library labelled by an RDKit oracle, Design-Bench's percentile split."""
+def offline_space(spec: dict, where: str, selfies: list[str]):
+    """The task's space, built from the SELFIES of the offline rows only.
+
+    Vocabulary, maximum length and length weights come from the designs a run may see, so no
+    generator's prior (random lengths, tokens) carries information about the held-out rows. It
+    equals ``MoleculeSpace.from_smiles(offline designs, <the spec's options>)``.
+    """
+    import selfies as sf
+
     from seqmbo.spaces.molecule import MoleculeSpace
 
+    opts = _options(spec, where)
+    return MoleculeSpace.from_tokens(
+        (list(sf.split_selfies(t)) for t in selfies), standardize=opts["standardize"],
+        max_heavy_atoms=opts["max_heavy_atoms"], max_selfies_length=opts["max_selfies_length"],
+    )
+
+
+def build_molecules(spec: dict) -> Task:
+    """A molecule task: library labelled by an RDKit oracle, Design-Bench's percentile split.
+
+    Normalization uses the whole labelled library (the benchmark protocol); everything a run
+    sees -- the offline :class:`Dataset` and the space (see :func:`offline_space`) -- holds only
+    the rows at or below the split.
+    """
     where = spec.get("_path", spec["name"])
     check_keys(spec, MOLECULE_KEYS, where)
     oracle, bounds = _oracle(spec, where)
@@ -310,22 +333,18 @@ def build_molecules(spec: dict) -> Task:
     if ok.sum() < 2:
         raise InvalidInputError(f"{where}: library {lib['source']} has {int(ok.sum())} usable molecules; need at least 2")
     designs = [d for d, k in zip(lib["designs"], ok) if k]
+    selfies = [t for t, k in zip(lib["selfies"], ok) if k]
     y = y[ok]
-    import selfies as sf
-
-    opts = _options(spec, where)
-    space = MoleculeSpace.from_tokens(
-        (list(sf.split_selfies(t)) for t, k in zip(lib["selfies"], ok) if k), standardize=opts["standardize"],
-        max_heavy_atoms=opts["max_heavy_atoms"], max_selfies_length=opts["max_selfies_length"],
-    )
     if bounds is not None and tuple(bounds) == (0.0, 1.0):
         y_min, y_max = 0.0, 1.0
     else:
         y_min, y_max = float(y.min()), float(y.max())
     mask = percentile_split(y, float(pct))
+    space = offline_space(spec, where, [t for t, k in zip(selfies, mask) if k])
     info = {"source": lib["source"], "n_read": lib["n_read"], "n_library": len(designs), "dropped": dropped.lstrip("; ")}
-    full = Dataset(designs, y, space, spec["name"], info)
-    offline = full.subset(mask, name=f"{spec['name']} offline (score <= {pct}th percentile)")
+    offline = Dataset([d for d, k in zip(designs, mask) if k], y[mask], space,
+                      f"{spec['name']} offline (score <= {pct}th percentile)", info)
+    (oracle.oracle if isinstance(oracle, NegatedOracle) else oracle).parse = space.mol  # reuse the run's molecules
     return Task(
         name=spec["name"], kind="molecules", space=space, dataset=offline, oracle=SealedOracle(oracle),
         y_min=y_min, y_max=y_max, n_candidates=int(spec.get("n_candidates", 128)), oracle_kind="rdkit", spec=spec,

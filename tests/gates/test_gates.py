@@ -1,5 +1,8 @@
-from seqmbo.gates import AllOf, BigramSupport, MinDistance, Novel, Unique, Valid
-from seqmbo.spaces import dna
+import numpy as np
+import pytest
+
+from seqmbo.gates import AllOf, BigramSupport, MedChemFilters, MinDistance, Novel, Unique, Valid, select_diverse
+from seqmbo.spaces import MoleculeSpace, dna
 
 
 def test_valid_unique_novel_compose():
@@ -17,9 +20,11 @@ def test_novel_with_distance():
 
 def test_min_distance_selection_keeps_the_first_of_near_duplicates():
     designs = ["AAAA", "AAAT", "TTTT", "TTTA", "CCCC"]
-    assert MinDistance(2)(designs).tolist() == [True, False, True, False, True]
+    assert MinDistance(2, dna(4))(designs).tolist() == [True, False, True, False, True]
     # Levenshtein for variable length
-    assert MinDistance(2)(["AAAA", "AAA", "CC"]).tolist() == [True, False, True]
+    assert MinDistance(2, dna(min_length=1, max_length=4))(["AAAA", "AAA", "CC"]).tolist() == [True, False, True]
+    with pytest.raises(TypeError, match="needs the design space"):
+        MinDistance(2, None)
 
 
 def test_bigram_support():
@@ -32,15 +37,14 @@ def test_bigram_support():
 
 
 def test_select_diverse_mixes_diverse_picks_and_the_best_rest():
-    from seqmbo.gates import select_diverse
-
     ranked = ["AAAA", "AAAT", "AATT", "TTTT", "TTTA", "CCCC"]
+    space = dna(4)
     # two diverse picks at distance >= 3 (AAAA, TTTT), then the best of the rest (AAAT), in rank order
-    assert select_diverse(ranked, 3, 3, diverse=2) == ["AAAA", "AAAT", "TTTT"]
+    assert select_diverse(ranked, 3, 3, diverse=2, space=space) == ["AAAA", "AAAT", "TTTT"]
     # all diverse: AAAA, TTTT, CCCC
-    assert select_diverse(ranked, 3, 3) == ["AAAA", "TTTT", "CCCC"]
+    assert select_diverse(ranked, 3, 3, space=space) == ["AAAA", "TTTT", "CCCC"]
     # too few diverse designs: filled with the best remaining
-    assert select_diverse(["AAAA", "AAAT"], 2, 3) == ["AAAA", "AAAT"]
+    assert select_diverse(["AAAA", "AAAT"], 2, 3, space=space) == ["AAAA", "AAAT"]
 
 
 def test_double_stranded_space_treats_a_design_and_its_reverse_complement_as_one():
@@ -57,3 +61,68 @@ def test_double_stranded_space_treats_a_design_and_its_reverse_complement_as_one
     assert nearest_distance(a, b, ds).tolist() == [1, 0, 0]
     assert Novel(1, ds)(a, b).tolist() == [True, False, False] and Novel(1, dna(6))(a, b).all()
     assert MinDistance(1, ds)(["GATACC", "GGTATC", "GATACA"]).tolist() == [True, False, True]
+
+
+# ---------------------------------------------------------------- molecules: Tanimoto distance, chemistry
+
+RANKED = ["CCCCCCO", "CCCCCCCO", "CCCCCCN", "c1ccccc1O", "Cc1ccccc1O", "CC(=O)Nc1ccc(O)cc1", "COc1ccc(NC(C)=O)cc1"]
+
+
+@pytest.fixture(scope="module")
+def mol_space():
+    return MoleculeSpace.from_smiles(["CCO", "c1ccccc1O"])
+
+
+def test_min_distance_on_molecules_is_a_tanimoto_threshold(mol_space):
+    d = mol_space.distance(RANKED, RANKED)
+    assert d[0, 1] == 0.0  # hexanol and heptanol share every Morgan (r=2) bit
+    assert d[5, 6] == pytest.approx(1 - 15 / 26)  # paracetamol and its methyl ether: 15 of 26 bits shared
+    assert MinDistance(0.5, mol_space)(RANKED).tolist() == [True, False, True, True, True, True, False]
+    assert MinDistance(0.3, mol_space)(RANKED).tolist() == [True, False, True, True, True, True, True]
+    picks = select_diverse(RANKED, 4, 0.5, space=mol_space)
+    assert picks == ["CCCCCCO", "CCCCCCN", "c1ccccc1O", "Cc1ccccc1O"]
+    pd = mol_space.distance(picks, picks)
+    assert pd[np.triu_indices(len(picks), 1)].min() >= 0.5  # no two picks closer than the threshold
+
+
+def test_novel_on_molecules(mol_space):
+    offline = ["CCCCCCO", "c1ccccc1O"]
+    designs = ["CCCCCCCO", "Nc1ccccc1", "CCCCCCO"]
+    assert Novel(1, mol_space)(designs, offline).tolist() == [True, True, False]  # not on file
+    # Tanimoto distance to the nearest offline molecule: 0, 0.62 and 0
+    assert Novel(0.5, mol_space)(designs, offline).tolist() == [False, True, False]
+    assert Novel(0.7, mol_space)(designs, offline).tolist() == [False, False, False]
+
+
+def test_medchem_filters(mol_space):
+    smiles = [
+        "CC(=O)Nc1ccc(O)cc1",          # paracetamol: passes
+        "CC(C)Cc1ccc(C(C)C(=O)O)cc1",  # ibuprofen: passes
+        "S=C1SC(=Cc2ccccc2)C(=O)N1",   # ene-rhodanine: PAINS
+        "O=C1C=CC(=O)C=C1",            # quinone: PAINS
+        "CC[NH3+]",                    # formal charge
+        "C1CCCCCCC1",                  # ring of eight
+        "CCP(C)C",                     # phosphorus
+        "not a smiles",
+        "",
+    ]
+    expected = [True, True, False, False, False, False, False, False, False]
+    assert MedChemFilters(mol_space)(smiles).tolist() == expected
+    assert MedChemFilters()(smiles).tolist() == expected  # without a space: parsed here
+    assert MedChemFilters(extra_smarts=["C(=O)N"])(smiles[:2]).tolist() == [False, True]
+    assert MedChemFilters().name == "filters"
+
+
+def test_all_of_counts_what_each_gate_removed(mol_space):
+    designs = ["CCCCCCO", "xyz", "CCCCCCO", "OCCO", "O=C1C=CC(=O)C=C1", "CCCCCCCO", "Nc1ccccc1", "CC[NH3+]"]
+    gates = AllOf(Valid(mol_space), Unique(), Novel(1, mol_space), MedChemFilters(mol_space), MinDistance(0.5, mol_space))
+    mask = gates(designs, ["OCCO"])
+    assert mask.tolist() == [True, False, False, False, False, False, True, False]
+    assert gates.removed == {"valid": 1, "unique": 1, "novel": 1, "filters": 2, "diverse": 1}
+    assert sum(gates.removed.values()) == len(designs) - mask.sum()
+    support = BigramSupport(["ACGT"], dna(4))
+    seq = AllOf(Valid(dna(4)), Unique(), support)
+    assert seq(["ACGT", "ACGT", "AXGT", "TTTT"]).tolist() == [True, False, False, False]
+    assert seq.removed == {"valid": 1, "unique": 1, "support": 1}
+    seq([])
+    assert seq.removed == {"valid": 0, "unique": 0, "support": 0}  # counts are per call

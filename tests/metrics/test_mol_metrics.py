@@ -16,7 +16,6 @@ from rdkit.Chem import rdFingerprintGenerator  # noqa: E402
 from seqmbo.metrics.mol_chem import (  # noqa: E402
     _pains_catalog,
     matches_pains,
-    parse_smiles,
     passes_moses_filters,
 )
 from seqmbo.metrics.mol_similarity import (  # noqa: E402
@@ -25,6 +24,7 @@ from seqmbo.metrics.mol_similarity import (  # noqa: E402
     max_tanimoto,
 )
 from seqmbo.metrics.molecules import ReferenceStats, library_metrics  # noqa: E402
+from seqmbo.spaces.molecule import parse_smiles  # noqa: E402
 from tests.conftest import reference_file
 
 GOLDEN_FILE = "moses_golden.json"

@@ -119,7 +119,9 @@ def test_pickles_without_its_memos():
 
     space = MoleculeSpace.from_smiles(LIBRARY, standardize=["largest_fragment"])
     space.decode(space.encode(LIBRARY))
+    space.is_valid(LIBRARY)
     clone = pickle.loads(pickle.dumps(space))
+    assert not clone._mols and not clone._valid and not clone._canon
     assert clone.alphabet == space.alphabet and clone.canonical("CCO.[Na+]") == "CCO"
     assert clone.decode(clone.encode(["OCC"])) == ["CCO"]
 
@@ -139,3 +141,70 @@ def test_index_symbols_are_not_atoms_no_phosphorus_from_nowhere():
     space = MoleculeSpace.from_tokens([tokens, list(sf.split_selfies(sf.encoder("c1ccccc1CCN")))])
     assert [t for t in space.alphabet if "P" in t] == ["[P]"]  # kept to encode the data, but no P chemistry
     assert space.canonical(space.decode(space.encode([smiles]))[0]) == space.canonical(smiles)
+
+
+def test_a_design_is_parsed_once_along_a_run(monkeypatch):
+    """Validity, canonical form, proxy features, oracle, distances and metrics share one parse."""
+    from collections import Counter
+
+    from rdkit import Chem
+
+    from seqmbo.encoders.graphs import smiles_to_graphs
+    from seqmbo.metrics.run_metrics import library_metrics
+    from seqmbo.oracles.molecules import get_molecule_oracle
+    from seqmbo.proxies.molecule_models import morgan_fingerprints
+    from seqmbo.spaces.molecule import parser_of
+
+    space = MoleculeSpace.from_smiles(LIBRARY, standardize=["neutralize"], max_heavy_atoms=40)
+    offline = [space.canonical(s) for s in LIBRARY]
+    designs = ["CCN", "Nc1ccccc1", "CNC(C)=O", "OCCOCCO"]  # canonical, as a run's designs are
+    calls: Counter[str] = Counter()
+    original = Chem.MolFromSmiles
+
+    def counting(smiles, *args, **kwargs):
+        calls[smiles] += 1
+        return original(smiles, *args, **kwargs)
+
+    monkeypatch.setattr(Chem, "MolFromSmiles", counting)
+    assert space.is_valid(designs).all() and [space.canonical(d) for d in designs] == designs
+    morgan_fingerprints(designs, parse=parser_of(space))
+    smiles_to_graphs(designs, parse=parser_of(space))
+    oracle = get_molecule_oracle("qed")
+    oracle.parse = space.mol
+    assert np.isfinite(oracle(designs)).all()
+    space.distance(designs, designs)
+    space.nearest_distance(designs, offline)
+    out = library_metrics(space, designs, offline, np.ones(len(designs), dtype=bool))
+    assert out["novelty"] == 1.0 and 0 < out["novelty_distance"] <= 1 and 0 < out["intdiv1"] <= 1
+    assert {d: calls[d] for d in designs} == dict.fromkeys(designs, 1)
+    assert space.is_valid(designs * 3).all() and calls[designs[0]] == 1  # validity is memoised too
+
+
+def test_molecule_cache_is_bounded(monkeypatch):
+    import seqmbo.spaces.molecule as module
+
+    monkeypatch.setattr(module, "MOL_CACHE_SIZE", 3)
+    space = MoleculeSpace.from_smiles(LIBRARY)
+    first = space.mol("CCO")
+    for s in ["CCN", "CCC", "CCCl"]:
+        space.mol(s)
+    assert len(space._mols) == 3 and "CCO" not in space._mols  # least recently used goes first
+    assert space.mol("CCCl") is space.mol("CCCl") and space.mol("CCO") is not first
+    assert space.mol(None) is None and space.mol("xyz") is None
+
+
+def test_tanimoto_distances():
+    from rdkit import DataStructs
+    from rdkit.Chem import rdFingerprintGenerator
+
+    space = MoleculeSpace.from_smiles(LIBRARY)
+    a, b = ["CCO", "c1ccccc1O", "not a smiles"], ["CCO", "CC(=O)O", "c1ccccc1N"]
+    d = space.distance(a, b)
+    gen = rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=1024)
+    fps = {s: gen.GetFingerprint(space.mol(s)) for s in a[:2] + b}
+    for i, x in enumerate(a[:2]):
+        for j, y in enumerate(b):
+            assert d[i, j] == pytest.approx(1 - DataStructs.TanimotoSimilarity(fps[x], fps[y]), abs=1e-6)
+    assert d[0, 0] == 0.0 and (d[2] == 1.0).all()  # an unparsable design is at distance 1
+    np.testing.assert_allclose(space.nearest_distance(a, b), d.min(1), atol=1e-6)
+    assert np.isnan(space.nearest_distance(a, [])).all()

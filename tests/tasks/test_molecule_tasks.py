@@ -1,6 +1,7 @@
 """Molecule tasks: library -> canonical, filtered, oracle-labelled offline split."""
 
 import logging
+import re
 
 import numpy as np
 import pytest
@@ -93,3 +94,76 @@ def test_bad_specs(tmp_path):
     (tmp_path / "bad.smi").write_text("C1CC\nxx\n")
     with pytest.raises(InvalidInputError, match="usable molecules"):
         load_task({**base, "library": "bad.smi"})
+
+
+# A library whose better half (by logP) holds bromine and long chains: an element and SELFIES
+# lengths that no offline (lower half) molecule has.
+LOW = ["CCO", "OCCO", "CC(=O)O", "NCCO", "OC(=O)CO", "CN", "CO", "NCC(=O)O"]
+HIGH = ["CCCCCCCCCCCCBr", "BrCCCCCCCCCCCCCCBr", "CCCCCCCCCCCCCCCCC(Br)CCCC", "CCCCCCCCCCc1ccc(Br)cc1",
+        "CCCCCCCCCCCCCCCCCCBr", "BrC(Br)CCCCCCCCCCCCCC", "CCCCCCCCCCCCCCCCCCCCCBr", "Brc1ccc(CCCCCCCCCCCCC)cc1Br"]
+
+
+def _reachable(obj, seen=None) -> list:
+    """Every string and number reachable from ``obj`` (attributes, containers, memos)."""
+    seen = set() if seen is None else seen
+    if id(obj) in seen:
+        return []
+    seen.add(id(obj))
+    if isinstance(obj, (str, int, float, np.number)):
+        return [obj]
+    if isinstance(obj, np.ndarray):
+        return obj.ravel().tolist()
+    if isinstance(obj, dict):
+        items = list(obj.keys()) + list(obj.values())
+    elif isinstance(obj, (list, tuple, set, frozenset)):
+        items = list(obj)
+    elif hasattr(obj, "__dict__"):
+        items = list(vars(obj).values())
+    else:
+        return []
+    return [x for item in items for x in _reachable(item, seen)]
+
+
+@pytest.fixture
+def split_task(tmp_path):
+    (tmp_path / "lib.smi").write_text("\n".join(LOW + HIGH) + "\n")
+    spec = {"name": "split", "kind": "molecules", "library": "lib.smi", "oracle": "logp", "max_percentile": 50,
+            "_base": str(tmp_path)}
+    return load_task(spec)
+
+
+def test_molecule_space_is_built_from_the_offline_rows(split_task):
+    from seqmbo.spaces.molecule import MoleculeSpace
+
+    task = split_task
+    assert sorted(task.dataset.designs) == sorted(task.space.canonical(s) for s in LOW)
+    ref = MoleculeSpace.from_smiles(task.dataset.designs)
+    assert task.space.alphabet == ref.alphabet
+    assert (task.space.max_length, task.space.length_weights) == (ref.max_length, ref.length_weights)
+    assert task.space.max_length == 9  # longest offline SELFIES (7 tokens) + a margin of 2
+
+
+def test_nothing_a_run_sees_holds_a_held_out_row(split_task):
+    from seqmbo.spaces.molecule import MoleculeSpace
+
+    from seqmbo.generators import make_generator
+    from seqmbo.proxies import ProxyReward, make_proxy
+
+    task, space = split_task, split_task.space
+    # what a run hands a generator, used as a run uses it (memos and caches filled)
+    proxy = make_proxy("mlp", space, seed=0, epochs=5, min_steps=5).fit(task.dataset.designs, task.dataset.y)
+    reward = ProxyReward(proxy, space)
+    gen = make_generator("evolution", population=8, offspring=16, generations=2, seed_top=8)
+    gen.propose(reward, 8, task.dataset, np.random.default_rng(0))
+    space.sample(50, np.random.default_rng(0))
+    probe = MoleculeSpace(("[C]",))  # asking the task's space would put held-out rows in its memos
+    held_out = {probe.canonical(s) for s in HIGH}
+    strings = {x for x in _reachable((task.space, task.dataset, reward, gen)) if isinstance(x, str)}
+    assert set(task.dataset.designs) <= strings  # the walk does reach the designs
+    assert not held_out & strings
+    assert not [s for s in strings if re.search(r"Br(?!anch)", s)]  # bromine only occurs above the split
+    held_lengths = {len(probe.selfies_tokens(s)) for s in HIGH}
+    assert min(held_lengths) > space.max_length  # no held-out length is even representable
+    offline_lengths = {len(probe.selfies_tokens(s)) for s in task.dataset.designs}
+    assert {L for L, w in enumerate(space.length_weights) if w > 0} == offline_lengths
+    assert len(task.dataset) == 8 and task.dataset.info["n_library"] == 16

@@ -95,13 +95,13 @@ def execute(cfg: RunConfig, out: str | Path | None = None, task=None, force: boo
     n = int(cfg.n if cfg.n is not None else task.n_candidates)
     if n < 1:
         raise InvalidInputError(f"n must be >= 1, got {n}")
-    gen = make_generator(cfg.generator, **cfg.generator_options)
+    gen = make_generator(cfg.generator, device=cfg.device, **cfg.generator_options)
     rng = np.random.default_rng(cfg.seed)
     sealed = task.oracle.sealed if task.has_oracle else contextlib.nullcontext
     times: dict[str, float] = {}
 
     with stage("fitting the proxy", times, "time_fit_s"), sealed():
-        proxy = make_proxy(cfg.proxy, space, seed=cfg.seed, **cfg.proxy_options)
+        proxy = make_proxy(cfg.proxy, space, seed=cfg.seed, device=cfg.device, **cfg.proxy_options)
         proxy.fit(data.designs, data.y)
     with stage("calibrating the proxy", times, "time_calibration_s", skip=not _calibrates(cfg, gen)):
         quality = proxy_calibration(cfg, space, data, proxy, sealed) if _calibrates(cfg, gen) else {}
@@ -259,7 +259,7 @@ def proxy_calibration(cfg: RunConfig, space, data, proxy, sealed=contextlib.null
 
     if isinstance(cfg.proxy, str):
         def fresh():
-            return make_proxy(cfg.proxy, space, seed=cfg.seed, **cfg.proxy_options)
+            return make_proxy(cfg.proxy, space, seed=cfg.seed, device=cfg.device, **cfg.proxy_options)
     else:
         def fresh():
             return copy.deepcopy(proxy)

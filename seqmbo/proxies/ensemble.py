@@ -11,6 +11,7 @@ import torch
 
 from seqmbo.devices import DeviceLike, resolve_device, seeded, seeded_generator, to_device
 from seqmbo.errors import InvalidInputError
+from seqmbo.progress import bar
 from seqmbo.proxies.base import Prediction, Standardizer
 from seqmbo.proxies.nets import BothStrands, GroupedCNN, GroupedMLP, TransformerNet
 
@@ -60,7 +61,7 @@ def train_members(model: torch.nn.Module, x: torch.Tensor, z: torch.Tensor, cfg:
     model.train()
     steps_per_epoch = -(-n // cfg.batch_size)
     epochs = max(cfg.epochs, -(-cfg.min_steps // steps_per_epoch))
-    for _ in range(epochs):
+    for _ in bar(range(epochs), "proxy: epochs"):
         perm = torch.randperm(n, generator=gen, device=device)
         for start in range(0, n, cfg.batch_size):
             idx = perm[start : start + cfg.batch_size]

@@ -15,6 +15,7 @@ from seqmbo.generators.gflownet.env import TokenEnv, row_keys
 from seqmbo.generators.gflownet.losses import subtrajectory_balance, trajectory_balance, trajectory_log_probs
 from seqmbo.generators.gflownet.policies import make_policy
 from seqmbo.generators.gflownet.sampler import sample_trajectories
+from seqmbo.progress import bar
 
 log = logging.getLogger(__name__)
 
@@ -287,7 +288,7 @@ class GFlowNetTrainer:
         """Run ``steps`` (default ``config.steps``) gradient steps; returns the losses."""
         steps = self.config.steps if steps is None else steps
         losses = []
-        for i in range(steps):
+        for i in bar(range(steps), "gflownet: training steps"):
             losses.append(self.step(log_reward))
             if log.isEnabledFor(logging.DEBUG) and (i + 1) % max(1, steps // 10) == 0:
                 log_z = float(self.log_z_at().detach())

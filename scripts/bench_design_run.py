@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def one_run(task: str, generator: str, threads: int, seed: int, code_root: Path = ROOT) -> dict:
+def one_run(task: str, generator: str, threads: int, seed: int, code_root: Path = ROOT, sets: tuple = ()) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, SEQMBO_THREADS=str(threads), PYTHONPATH=str(code_root))
         if "SEQMBO_DATA_DIR" in env:
@@ -36,7 +36,8 @@ def one_run(task: str, generator: str, threads: int, seed: int, code_root: Path 
         )
         t0 = time.perf_counter()
         proc = subprocess.run(
-            [sys.executable, "-c", code, "design", task, "--generator", generator, "--seed", str(seed), "--out", tmp],
+            [sys.executable, "-c", code, "design", task, "--generator", generator, "--seed", str(seed), "--out", tmp,
+             *[a for item in sets for a in ("--set", item)]],
             env=env, capture_output=True, text=True, cwd=code_root,
         )
         wall = time.perf_counter() - t0
@@ -59,7 +60,7 @@ def compare(args: argparse.Namespace) -> int:
             for r in range(args.repeats):
                 order = [("before", old), ("after", ROOT)] if r % 2 == 0 else [("after", ROOT), ("before", old)]
                 for label, root in order:
-                    row = one_run(args.task, args.generator, 1, seed=args.seed, code_root=root)
+                    row = one_run(args.task, args.generator, 1, seed=args.seed, code_root=root, sets=tuple(args.set))
                     rows[label].append(row)
                     print(f"{label:6s} repeat {r}: wall {row['wall_s']:.1f} s (fit {row['fit_s']:.1f} s, generate "
                           f"{row['generate_s']:.1f} s), peak RSS {row['peak_rss_mb']:.0f} MB, p100 {row['p100']:.3f}",
@@ -85,6 +86,7 @@ def main() -> int:
     ap.add_argument("--threads", default="1")
     ap.add_argument("--against", default=None, metavar="REV", help="compare with this git commit (one thread)")
     ap.add_argument("--seed", type=int, default=0, help="with --against: the seed of every run")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a setting of every run")
     args = ap.parse_args()
     if args.against:
         return compare(args)

@@ -49,7 +49,8 @@ def resolve_device(spec: DeviceLike = "auto") -> torch.device:
         raise InvalidInputError(f"unsupported device {spec!r}; use one of {', '.join(DEVICES)}")
     if device.type == "cuda":
         if not torch.cuda.is_available():
-            raise InvalidInputError(f"device {spec!r} asked for, but torch sees no CUDA GPU here; use device 'cpu' or 'auto'")
+            raise InvalidInputError(
+                f"device {spec!r} asked for, but torch sees no CUDA GPU here; use device 'cpu' or 'auto'")
         if device.index is not None and device.index >= torch.cuda.device_count():
             raise InvalidInputError(
                 f"device {spec!r}: there are only {torch.cuda.device_count()} CUDA device(s)")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from seqmbo.errors import InvalidInputError
 from seqmbo.proxies.base import Prediction
+
+if TYPE_CHECKING:
+    import torch
 
 REWARD_KINDS = ("mean", "lcb", "ucb")
 
@@ -95,7 +98,8 @@ class ProxyReward:
         seen = getattr(self.support, "seen", None)
         return None if seen is None else np.asarray(seen, dtype=bool)
 
-    def on_tokens(self, tokens: Any, lengths: Any = None) -> Any:
+    def on_tokens(self, tokens: torch.Tensor | np.ndarray, lengths: torch.Tensor | np.ndarray | None = None
+                  ) -> torch.Tensor:
         """The reward of designs given as token ids, equal to ``self(space.decode(tokens))``.
 
         On a sequence space with a proxy that has ``predict_one_hot`` (the network proxies),
@@ -115,14 +119,17 @@ class ProxyReward:
         """
         import torch
 
+        def host(x: Any) -> np.ndarray:  # the one move out of the caller's device
+            return np.asarray(x.detach().cpu() if isinstance(x, torch.Tensor) else x, dtype=np.int64)
+
         device = tokens.device if isinstance(tokens, torch.Tensor) else torch.device("cpu")
-        ids = np.asarray(tokens.detach().cpu() if isinstance(tokens, torch.Tensor) else tokens, dtype=np.int64)
+        ids = host(tokens)
         n, width = ids.shape
         if lengths is None:
             neg = ids < 0
             lengths = np.where(neg.any(axis=1), neg.argmax(axis=1), width)
         else:
-            lengths = np.asarray(lengths.detach().cpu() if isinstance(lengths, torch.Tensor) else lengths, dtype=np.int64)
+            lengths = host(lengths)
         inside = np.arange(width)[None, :] < lengths[:, None]
         ids = np.where(inside, ids, -1)  # one form a design: padding -1 after it
         keys = [row.tobytes() for row in np.concatenate([ids, lengths[:, None]], axis=1)]

@@ -16,7 +16,8 @@ from seqmbo.generators.gflownet.env import PAD, TokenEnv
 
 def _gumbel_argmax(logits: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
     """One categorical draw a row from unnormalized ``logits (n, A)`` (``-inf`` = invalid)."""
-    u = torch.rand(logits.shape, generator=generator, dtype=logits.dtype, device=logits.device)  # u = 0 gives -inf noise: harmless
+    # u = 0 gives -inf noise: harmless
+    u = torch.rand(logits.shape, generator=generator, dtype=logits.dtype, device=logits.device)
     return (logits - u.log_().neg_().log_()).argmax(dim=1)
 
 

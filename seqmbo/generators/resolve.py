@@ -7,7 +7,7 @@ from typing import Any
 from seqmbo.errors import InvalidInputError, UnknownNameError
 from seqmbo.generators.base import Generator
 
-GENERATORS = ("random", "dataset-top", "evolution", "gradient", "gflownet")
+GENERATORS = ("random", "dataset-top", "evolution", "gradient", "latent", "gflownet")
 
 
 def make_generator(generator: Any, **options):
@@ -33,6 +33,10 @@ def make_generator(generator: Any, **options):
         from seqmbo.generators.gradient import GradientGenerator
 
         return GradientGenerator(**options)
+    if generator == "latent":
+        from seqmbo.generators.latent import LatentGenerator
+
+        return LatentGenerator(**options)
     if generator == "gflownet":
         from seqmbo.generators.gflownet import GFlowNetGenerator
 

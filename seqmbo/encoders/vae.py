@@ -60,6 +60,42 @@ class VAEConfig:
     seed: int = 0
 
 
+@dataclass
+class VAESettings:
+    """The VAE settings a latent generator or proxy exposes (a base of their config dataclasses).
+
+    Attributes:
+        latent_dim: size of the codes.
+        hidden: width of the VAE's networks.
+        vae_epochs: VAE training epochs.
+        vae_beta: final KL weight.
+        vae_batch_size: VAE designs per step.
+        arch: ``auto``, ``conv`` or ``gru``.
+        device: where the VAE trains: ``cpu``, ``cuda`` or ``auto`` (a GPU when present).
+    """
+
+    latent_dim: int = 16
+    hidden: int = 64
+    vae_epochs: int = 20
+    vae_beta: float = 0.2
+    vae_batch_size: int = 128
+    arch: str = "auto"
+    device: str = "cpu"
+
+    def vae_config(self, seed: int) -> VAEConfig:
+        """The :class:`VAEConfig` of these settings, seeded with ``seed``."""
+        return VAEConfig(arch=self.arch, latent_dim=self.latent_dim, hidden=self.hidden, epochs=self.vae_epochs,
+                         batch_size=self.vae_batch_size, beta=self.vae_beta, seed=seed)
+
+    def torch_device(self) -> torch.device:
+        """``device`` as a :class:`torch.device` (``auto``: CUDA when available)."""
+        if self.device == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        if self.device not in ("cpu", "cuda") and not self.device.startswith("cuda:"):
+            raise InvalidInputError(f"device must be auto, cpu or cuda, got {self.device!r}")
+        return torch.device(self.device)
+
+
 class SequenceVAE:
     """A VAE over the designs of a space (see the module docstring).
 

@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import torch
 
 from seqmbo._config import with_overrides
 from seqmbo.data.dataset import Dataset
 from seqmbo.encoders.quality import prior_quality, recon_accuracy
-from seqmbo.encoders.vae import SequenceVAE, VAEConfig, check_designs
+from seqmbo.encoders.vae import SequenceVAE, VAESettings, check_designs
 from seqmbo.errors import InvalidInputError
 from seqmbo.generators.base import GeneratorBase, Reward
 from seqmbo.generators import latent_search as search
@@ -32,17 +31,11 @@ ACQUISITIONS = ("qlogei", "qucb")
 
 
 @dataclass
-class LatentConfig:
-    """Settings of :class:`LatentGenerator`.
+class LatentConfig(VAESettings):
+    """Settings of :class:`LatentGenerator` (the VAE's: see :class:`~seqmbo.encoders.vae.VAESettings`).
 
     Attributes:
         method: ``gradient`` (ascent on a latent MLP ensemble), ``cma`` (CMA-ES) or ``bo`` (TuRBO-style BO).
-        latent_dim: size of the VAE's codes.
-        hidden: width of the VAE's networks.
-        vae_epochs: VAE training epochs.
-        vae_beta: final KL weight of the VAE.
-        vae_batch_size: VAE designs per step.
-        arch: VAE network: ``auto``, ``conv`` or ``gru``.
         seed_top: searches start from the codes of the best ``seed_top`` offline designs.
         margin: the search box is the encoded data's range widened by this fraction on each side.
         budget: codes decoded and scored by ``cma`` and ``bo`` (and the ``fill`` step).
@@ -56,16 +49,9 @@ class LatentConfig:
         restarts, raw_samples: ``bo``: acquisition optimizer settings.
         opt_iters: ``bo``: L-BFGS iterations of the GP fit and of each acquisition optimization.
         quality_samples: prior samples decoded to measure validity, uniqueness and novelty.
-        device: where the VAE trains: ``cpu``, ``cuda`` or ``auto``.
     """
 
     method: str = "bo"
-    latent_dim: int = 16
-    hidden: int = 64
-    vae_epochs: int = 20
-    vae_beta: float = 0.2
-    vae_batch_size: int = 128
-    arch: str = "auto"
     seed_top: int = 16
     margin: float = 0.1
     budget: int = 1024
@@ -85,7 +71,6 @@ class LatentConfig:
     raw_samples: int = 64
     opt_iters: int = 50
     quality_samples: int = 256
-    device: str = "cpu"
 
 
 class LatentGenerator(GeneratorBase):
@@ -114,6 +99,7 @@ class LatentGenerator(GeneratorBase):
                                     "gp_rows >= 1 and steps >= 0")
         if c.method == "cma" and c.batch < 2:
             raise InvalidInputError("generator 'latent': method 'cma' needs batch (its population) >= 2")
+        c.torch_device()  # checks the device name
         self.quality: dict[str, float] = {}
         self.vae: SequenceVAE | None = None
 
@@ -132,7 +118,7 @@ class LatentGenerator(GeneratorBase):
         check_designs(space, dataset.designs, f"{dataset.name} (generator 'latent')")
         seed = int(rng.integers(0, 2**31 - 1))
         train, heldout = _split(len(dataset), rng)
-        self.vae = SequenceVAE(space, self._vae_config(seed), device=_device(c.device))
+        self.vae = SequenceVAE(space, c.vae_config(seed), device=c.torch_device())
         self.vae.fit([dataset.designs[i] for i in train])
         codes = self.vae.encode(dataset.designs)
         bounds = _box(codes, c.margin)
@@ -148,11 +134,6 @@ class LatentGenerator(GeneratorBase):
         self._fill(objective, codes[order], codes, bounds, n, set(dataset.designs), rng)
         self.quality = self._measure(dataset, heldout if len(heldout) else train, rng)
         return _ranked(objective.pool, dataset, n)
-
-    def _vae_config(self, seed: int) -> VAEConfig:
-        c = self.config
-        return VAEConfig(arch=c.arch, latent_dim=c.latent_dim, hidden=c.hidden, epochs=c.vae_epochs,
-                         batch_size=c.vae_batch_size, beta=c.vae_beta, seed=seed)
 
     def _fill(self, objective, starts: np.ndarray, codes: np.ndarray, bounds, n: int, offline: set,
               rng: np.random.Generator) -> None:
@@ -204,13 +185,7 @@ def _ranked(pool: dict[str, float], dataset: Dataset, n: int) -> list[str]:
     if len(novel) >= n:
         return novel
     known = [d for d in ranked if d in offline]
-    known += [d for d in dataset.top(n)[0] if d not in set(known)]
+    seen = set(known)
+    known += [d for d in dataset.top(n)[0] if d not in seen]
     return novel + known[: n - len(novel)]
 
-
-def _device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name not in ("cpu", "cuda") and not name.startswith("cuda:"):
-        raise InvalidInputError(f"generator 'latent': device must be auto, cpu or cuda, got {name!r}")
-    return torch.device(name)

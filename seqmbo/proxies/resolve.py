@@ -6,7 +6,7 @@ from typing import Any
 
 from seqmbo.errors import InvalidInputError, UnknownNameError
 
-PROXIES = ("ensemble", "mlp", "mc-dropout", "com")
+PROXIES = ("ensemble", "mlp", "mc-dropout", "com", "latent-gp")
 
 
 def make_proxy(proxy: Any, space, seed: int = 0, **options):
@@ -15,6 +15,10 @@ def make_proxy(proxy: Any, space, seed: int = 0, **options):
         if not (hasattr(proxy, "fit") and hasattr(proxy, "predict")):
             raise InvalidInputError(f"{proxy!r} is not a proxy (needs fit and predict)")
         return proxy
+    if proxy == "latent-gp":
+        from seqmbo.proxies.latent_gp import LatentGPProxy
+
+        return LatentGPProxy(space, seed=seed, **options)
     from seqmbo.proxies.ensemble import SequenceEnsemble, TrainConfig
 
     train_keys = set(TrainConfig.__dataclass_fields__)

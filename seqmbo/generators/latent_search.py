@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from seqmbo._optional import require
+
 log = logging.getLogger(__name__)
 
 
@@ -105,8 +107,7 @@ def cma_search(objective: LatentObjective, starts: np.ndarray, bounds: tuple[np.
 
     The ``cma`` package seeds NumPy's global generator; its state is restored afterwards.
     """
-    import cma
-
+    cma = require("cma", "generator 'latent' with method 'cma'")
     lo, hi = bounds
     sigma0 = cfg.sigma * float(np.mean(hi - lo))
     state = np.random.get_state()
@@ -154,6 +155,7 @@ class TrustRegion:
 def bo_search(objective: LatentObjective, init: np.ndarray, bounds: tuple[np.ndarray, np.ndarray],
               cfg, seed: int) -> None:
     """Batch BO with a TuRBO trust region, starting from codes ``init`` ``(k, d)``, until ``cfg.budget``."""
+    require("botorch", "generator 'latent' with method 'bo'")
     lo, hi = bounds
     x = (init - lo) / (hi - lo)
     y = objective(init)

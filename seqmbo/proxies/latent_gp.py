@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from seqmbo._config import with_overrides
+from seqmbo._optional import require
 from seqmbo.encoders.vae import SequenceVAE, VAESettings
 from seqmbo.errors import InvalidInputError
 from seqmbo.proxies.base import Prediction, Standardizer
@@ -62,6 +63,7 @@ class LatentGPProxy:
         Raises:
             InvalidInputError: fewer than 2 designs, scores that do not match, or a design the encoder cannot take.
         """
+        require("botorch", "proxy 'latent-gp'")
         from botorch.fit import fit_gpytorch_mll
         from botorch.models import SingleTaskGP
         from gpytorch.mlls import ExactMarginalLogLikelihood

@@ -98,3 +98,11 @@ def test_bad_input_gives_one_clear_message(vae):
         SequenceVAE(mols).fit(MOLECULES + ["[Na+].[Cl-]"])
     with pytest.raises(InvalidInputError, match="more than the encoder's maximum"):
         SequenceVAE(mols).fit(MOLECULES + ["C" * 60])
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_vae_trains_and_decodes_on_cuda():
+    vae = SequenceVAE(SPACE, **dict(SMALL, epochs=2), device="cuda").fit(DESIGNS[:100])
+    assert next(vae.net.parameters()).is_cuda
+    z = vae.encode(DESIGNS[:5])
+    assert z.shape == (5, 8) and len(vae.decode(z)) == 5

@@ -22,8 +22,14 @@ def offline(size: int = 300) -> Dataset:
     return Dataset(designs, additive(designs), SPACE)
 
 
+def _need(method: str) -> None:
+    if method in ("bo", "cma"):  # the [bo] extra
+        pytest.importorskip("botorch" if method == "bo" else "cma")
+
+
 @pytest.mark.parametrize("method", sorted(METHODS))
 def test_latent_search_beats_the_data_and_random(method):
+    _need(method)
     data = offline()
     gen = make_generator("latent", method=method, **SMALL, **METHODS[method])
     torch_state = torch.get_rng_state()
@@ -43,6 +49,7 @@ def test_latent_search_beats_the_data_and_random(method):
 
 @pytest.mark.parametrize("method", ["gradient", "bo"])
 def test_latent_search_is_reproducible(method):
+    _need(method)
     opts = dict(SMALL, vae_epochs=3, method=method, steps=10, budget=48, raw_samples=16, restarts=1, opt_iters=10)
     a = make_generator("latent", **opts).propose(additive, 8, offline(100), np.random.default_rng(3))
     b = make_generator("latent", **opts).propose(additive, 8, offline(100), np.random.default_rng(3))
@@ -75,8 +82,22 @@ def test_bad_offline_data_gives_one_clear_message():
 def test_design_run_end_to_end_on_ehrlich():
     import seqmbo
 
+    _need("cma")
     run = seqmbo.design("ehrlich-20-16-2-4", generator="latent", n=16, calibration=False,
                         proxy_options={"members": 2, "min_steps": 50},
                         generator_options=dict(method="cma", vae_epochs=10, budget=64, batch=16))
     assert run.metrics["generator"] == "latent" and run.metrics["oracle_calls_design"] == 0
     assert run.metrics["n_candidates"] >= 1 and run.metrics["validity"] == 1.0
+
+
+def test_a_missing_optional_package_is_named_with_its_extra(monkeypatch):
+    import sys
+
+    from seqmbo._optional import require
+
+    monkeypatch.setitem(sys.modules, "cma", None)  # import cma -> ImportError
+    with pytest.raises(InvalidInputError, match=r"method 'cma' needs the package 'cma'.*seqmbo\[bo\]"):
+        make_generator("latent", method="cma", **dict(SMALL, vae_epochs=1)).propose(
+            additive, 4, offline(50), np.random.default_rng(0))
+    with pytest.raises(InvalidInputError, match="pip install no_such_module"):
+        require("no_such_module", "a test")

@@ -9,6 +9,7 @@ from seqmbo.metrics.run_metrics import spearman
 from seqmbo.proxies import PROXIES, make_proxy
 from tests.landscapes import SPACE, additive, distinct
 
+pytest.importorskip("botorch")  # the [bo] extra
 SMALL = dict(vae_epochs=30, vae_batch_size=32, latent_dim=8, hidden=32)
 TRAIN = distinct(400, 0)
 TEST = [d for d in distinct(300, 1) if d not in set(TRAIN)]

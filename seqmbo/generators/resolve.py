@@ -10,7 +10,7 @@ from seqmbo.generators.base import Generator
 if TYPE_CHECKING:
     from seqmbo.devices import DeviceLike
 
-GENERATORS = ("random", "dataset-top", "evolution", "gradient", "gflownet")
+GENERATORS = ("random", "dataset-top", "evolution", "gradient", "latent", "gflownet")
 
 
 def make_generator(generator: Any, device: DeviceLike = "cpu", **options):
@@ -47,6 +47,10 @@ def make_generator(generator: Any, device: DeviceLike = "cpu", **options):
         from seqmbo.generators.gradient import GradientGenerator
 
         return GradientGenerator(device=device, **options)
+    if generator == "latent":
+        from seqmbo.generators.latent import LatentGenerator
+
+        return LatentGenerator(**{"device": str(device), **options})
     if generator == "gflownet":
         from seqmbo.generators.gflownet import GFlowNetGenerator
 

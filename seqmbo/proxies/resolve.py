@@ -9,7 +9,7 @@ from seqmbo.errors import InvalidInputError, UnknownNameError
 if TYPE_CHECKING:
     from seqmbo.devices import DeviceLike
 
-PROXIES = ("ensemble", "mlp", "mc-dropout", "com")
+PROXIES = ("ensemble", "mlp", "mc-dropout", "com", "latent-gp")
 
 
 def make_proxy(proxy: Any, space, seed: int = 0, device: DeviceLike = "cpu", **options):
@@ -31,12 +31,16 @@ def make_proxy(proxy: Any, space, seed: int = 0, device: DeviceLike = "cpu", **o
     from seqmbo.devices import resolve_device
 
     device = resolve_device(device)
+    if proxy == "latent-gp":
+        from seqmbo.proxies.latent_gp import LatentGPProxy
+
+        return LatentGPProxy(space, seed=seed, **{"device": str(device), **options})
     from seqmbo.proxies.ensemble import SequenceEnsemble, TrainConfig
 
     train_keys = set(TrainConfig.__dataclass_fields__)
     train = TrainConfig(**{"seed": seed, **{k: v for k, v in options.items() if k in train_keys}})
     net = {k: v for k, v in options.items() if k not in train_keys}
-    if getattr(space, "kind", "") == "molecule" and proxy in ("ensemble", "mlp"):
+    if space.kind == "molecule" and proxy in ("ensemble", "mlp"):
         from seqmbo.proxies.molecule_models import make_molecule_proxy  # fingerprint MLPs or GNNs on SMILES
 
         return make_molecule_proxy(proxy, space, train, device=device, **net)

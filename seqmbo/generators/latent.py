@@ -1,0 +1,191 @@
+"""Latent search: fit a sequence VAE on the offline designs, then search its latent space.
+
+``LatentGenerator.propose`` fits a :class:`~seqmbo.encoders.vae.SequenceVAE` on the offline
+designs (a few held out to measure reconstruction), encodes them, and searches for codes whose
+*decoded* designs score high under the run's reward, with ``method`` ``gradient``, ``cma`` or
+``bo`` (see :mod:`seqmbo.generators.latent_search`). The search stays near the data: codes are
+kept inside the box of the encoded designs (widened by ``margin``). Every distinct decoded design
+met on the way is returned, best reward first.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from seqmbo._config import with_overrides
+from seqmbo.data.dataset import Dataset
+from seqmbo.encoders.quality import prior_quality, recon_accuracy
+from seqmbo.encoders.vae import SequenceVAE, VAESettings, check_designs
+from seqmbo.errors import InvalidInputError
+from seqmbo.generators.base import GeneratorBase, Reward
+from seqmbo.generators import latent_search as search
+
+log = logging.getLogger(__name__)
+
+METHODS = ("gradient", "cma", "bo")
+ACQUISITIONS = ("qlogei", "qucb")
+
+
+@dataclass
+class LatentConfig(VAESettings):
+    """Settings of :class:`LatentGenerator` (the VAE's: see :class:`~seqmbo.encoders.vae.VAESettings`).
+
+    Attributes:
+        method: ``gradient`` (ascent on a latent MLP ensemble), ``cma`` (CMA-ES) or ``bo`` (TuRBO-style BO).
+        seed_top: searches start from the codes of the best ``seed_top`` offline designs.
+        margin: the search box is the encoded data's range widened by this fraction on each side.
+        budget: codes decoded and scored by ``cma`` and ``bo`` (and the ``fill`` step).
+        batch: codes per CMA-ES generation / BO batch ``q``.
+        steps, step_size, decode_every: ``gradient``: ascent steps, Adam step size, decoding interval.
+        proxy_members, proxy_hidden, proxy_steps: ``gradient``: the latent MLP ensemble.
+        sigma: ``cma``: initial step size as a fraction of the mean box side.
+        acquisition: ``bo``: ``qlogei`` or ``qucb``; ``ucb_beta`` its weight.
+        trust_length: ``bo``: initial side of the trust region in the unit cube.
+        gp_rows: ``bo``: at most this many evaluated codes train the GP.
+        restarts, raw_samples: ``bo``: acquisition optimizer settings.
+        opt_iters: ``bo``: L-BFGS iterations of the GP fit and of each acquisition optimization.
+        quality_samples: prior samples decoded to measure validity, uniqueness and novelty.
+    """
+
+    method: str = "bo"
+    seed_top: int = 16
+    margin: float = 0.1
+    budget: int = 1024
+    batch: int = 16
+    steps: int = 100
+    step_size: float = 0.05
+    decode_every: int = 5
+    proxy_members: int = 3
+    proxy_hidden: int = 64
+    proxy_steps: int = 300
+    sigma: float = 0.2
+    acquisition: str = "qucb"
+    ucb_beta: float = 2.0
+    trust_length: float = 0.8
+    gp_rows: int = 512
+    restarts: int = 2
+    raw_samples: int = 64
+    opt_iters: int = 50
+    quality_samples: int = 256
+
+
+class LatentGenerator(GeneratorBase):
+    """Search in a VAE's latent space (see the module docstring).
+
+    Args:
+        config: the settings (default :class:`LatentConfig`).
+        **overrides: individual settings (``LatentGenerator(method="cma", budget=512)``).
+
+    Attributes:
+        quality: after :meth:`propose`, the encoder's quality as run metrics:
+            ``latent_recon_accuracy`` (held-out exact reconstruction), ``latent_prior_validity``,
+            ``latent_prior_uniqueness``, ``latent_prior_novelty`` and ``latent_kl_per_dim`` (mean nats).
+        vae: the fitted encoder of the latest :meth:`propose`.
+    """
+
+    def __init__(self, config: LatentConfig | None = None, **overrides: Any) -> None:
+        self.config = with_overrides(config or LatentConfig(), overrides, "generator 'latent'")
+        c = self.config
+        if c.method not in METHODS:
+            raise InvalidInputError(f"generator 'latent': method must be one of {', '.join(METHODS)}, got {c.method!r}")
+        if c.acquisition not in ACQUISITIONS:
+            raise InvalidInputError(f"generator 'latent': acquisition must be 'qlogei' or 'qucb', got {c.acquisition!r}")
+        if min(c.seed_top, c.budget, c.batch, c.decode_every, c.proxy_members, c.gp_rows) < 1 or c.steps < 0:
+            raise InvalidInputError("generator 'latent' needs seed_top, budget, batch, decode_every, proxy_members, "
+                                    "gp_rows >= 1 and steps >= 0")
+        if c.method == "cma" and c.batch < 2:
+            raise InvalidInputError("generator 'latent': method 'cma' needs batch (its population) >= 2")
+        c.torch_device()  # checks the device name
+        self.quality: dict[str, float] = {}
+        self.vae: SequenceVAE | None = None
+
+    def __repr__(self) -> str:
+        return f"LatentGenerator({self.config!r})"
+
+    def propose(self, reward: Reward, n: int, dataset: Dataset, rng: np.random.Generator) -> list[str]:
+        """Distinct decoded designs met by the search, best reward first (novel ones before offline ones).
+
+        Raises:
+            InvalidInputError: fewer than 2 offline designs, or one the encoder cannot take.
+        """
+        c, space = self.config, dataset.space
+        if len(dataset) < 2:
+            raise InvalidInputError(f"generator 'latent' needs at least 2 offline designs to fit its VAE, got {len(dataset)}")
+        check_designs(space, dataset.designs, f"{dataset.name} (generator 'latent')")
+        seed = int(rng.integers(0, 2**31 - 1))
+        train, heldout = _split(len(dataset), rng)
+        self.vae = SequenceVAE(space, c.vae_config(seed), device=c.torch_device())
+        self.vae.fit([dataset.designs[i] for i in train])
+        codes = self.vae.encode(dataset.designs)
+        bounds = _box(codes, c.margin)
+        order = np.argsort(-dataset.y, kind="stable")[: c.seed_top]
+        objective = search.LatentObjective(self.vae, reward)
+        if c.method == "gradient":
+            search.gradient_search(objective, codes, dataset.y, codes[order], bounds, c, seed)
+        elif c.method == "cma":
+            search.cma_search(objective, codes[order], bounds, c, seed)
+        else:
+            others = rng.choice(len(codes), size=min(len(codes), c.seed_top), replace=False)
+            search.bo_search(objective, np.vstack([codes[order], codes[others]]), bounds, c, seed)
+        self._fill(objective, codes[order], codes, bounds, n, set(dataset.designs), rng)
+        self.quality = self._measure(dataset, heldout if len(heldout) else train, rng)
+        return _ranked(objective.pool, dataset, n)
+
+    def _fill(self, objective, starts: np.ndarray, codes: np.ndarray, bounds, n: int, offline: set,
+              rng: np.random.Generator) -> None:
+        """Decode noisy copies of the start codes ``(k, d)`` and of any offline codes ``(N, d)`` (noise
+        growing each round) until ``n`` novel designs with a finite reward exist."""
+        lo, hi = bounds
+        scale = 0.05 * (hi - lo)
+        for _ in range(20):
+            novel = sum(1 for d, r in objective.pool.items() if d not in offline and np.isfinite(r))
+            if novel >= n:
+                return
+            z = np.vstack([starts[rng.integers(0, len(starts), size=2 * n)], codes[rng.integers(0, len(codes), size=2 * n)]])
+            objective(np.clip(z + scale * rng.standard_normal(z.shape), lo, hi))
+            scale = scale * 1.5
+        log.warning("latent search found only %d novel designs of %d requested", novel, n)
+
+    def _measure(self, dataset: Dataset, rows: np.ndarray, rng: np.random.Generator) -> dict[str, float]:
+        vae, c = self.vae, self.config
+        designs = [dataset.designs[i] for i in rows]
+        prior = prior_quality(vae, c.quality_samples, rng, dataset.designs)
+        return {
+            "latent_recon_accuracy": recon_accuracy(vae, designs),
+            "latent_prior_validity": prior["validity"],
+            "latent_prior_uniqueness": prior["uniqueness"],
+            "latent_prior_novelty": prior["novelty"],
+            "latent_kl_per_dim": float(np.mean(vae.kl_per_dim(dataset.designs[:2000]))),
+        }
+
+
+def _split(n: int, rng: np.random.Generator, fraction: float = 0.1, most: int = 500) -> tuple[np.ndarray, np.ndarray]:
+    """Training and held-out row indices (nothing held out below 20 rows)."""
+    k = min(most, int(fraction * n)) if n >= 20 else 0
+    perm = rng.permutation(n)
+    return np.sort(perm[k:]), np.sort(perm[:k])
+
+
+def _box(codes: np.ndarray, margin: float) -> tuple[np.ndarray, np.ndarray]:
+    """The range of ``codes`` ``(N, d)`` per dimension, widened by ``margin`` of it on each side."""
+    lo, hi = codes.min(0), codes.max(0)
+    width = np.maximum(hi - lo, 1e-3)
+    return lo - margin * width, hi + margin * width
+
+
+def _ranked(pool: dict[str, float], dataset: Dataset, n: int) -> list[str]:
+    """Pool designs by reward, novel and valid first; offline ones (then the best offline designs) fill up to ``n``."""
+    ranked = sorted(pool, key=lambda d: -pool[d])
+    offline = set(dataset.designs)
+    novel = [d for d in ranked if d not in offline and np.isfinite(pool[d])]
+    if len(novel) >= n:
+        return novel
+    known = [d for d in ranked if d in offline]
+    seen = set(known)
+    known += [d for d in dataset.top(n)[0] if d not in seen]
+    return novel + known[: n - len(novel)]
+

@@ -1,0 +1,103 @@
+"""LatentGenerator: a VAE's latent space searched by gradient ascent, CMA-ES or BO."""
+
+import numpy as np
+import pytest
+import torch
+
+from landscapes import SPACE, additive, distinct
+from seqmbo.data import Dataset
+from seqmbo.errors import InvalidInputError
+from seqmbo.generators import GENERATORS, make_generator
+
+SMALL = dict(vae_epochs=20, vae_batch_size=32, latent_dim=8, hidden=32)
+METHODS = {
+    "gradient": dict(steps=50),
+    "cma": dict(budget=192),
+    "bo": dict(budget=96, raw_samples=32, restarts=1, opt_iters=30),
+}
+
+
+def offline(size: int = 300) -> Dataset:
+    designs = distinct(size, 0)
+    return Dataset(designs, additive(designs), SPACE)
+
+
+def _need(method: str) -> None:
+    if method in ("bo", "cma"):  # the [bo] extra
+        pytest.importorskip("botorch" if method == "bo" else "cma")
+
+
+@pytest.mark.parametrize("method", sorted(METHODS))
+def test_latent_search_beats_the_data_and_random(method):
+    _need(method)
+    data = offline()
+    gen = make_generator("latent", method=method, **SMALL, **METHODS[method])
+    torch_state = torch.get_rng_state()
+    out = gen.propose(additive, 16, data, np.random.default_rng(0))
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    assert len(out) >= 16 and len(set(out)) == len(out) and SPACE.is_valid(out).all()
+    top = np.sort(additive(out))[-16:].mean()
+    random_top = np.sort(additive(SPACE.sample(len(out), np.random.default_rng(1))))[-16:].mean()
+    # measured (seed 0): top-16 means 1.35 (gradient), 1.93 (cma), 1.72 (bo); offline 0.57, random <= -0.75
+    assert top > np.sort(data.y)[-16:].mean() + 0.3
+    assert top > random_top + 1.0
+    q = gen.quality
+    assert set(q) == {"latent_recon_accuracy", "latent_prior_validity", "latent_prior_uniqueness",
+                      "latent_prior_novelty", "latent_kl_per_dim"}
+    assert q["latent_prior_validity"] == 1.0 and 0 <= q["latent_recon_accuracy"] <= 1 and q["latent_kl_per_dim"] > 0
+
+
+@pytest.mark.parametrize("method", ["gradient", "bo"])
+def test_latent_search_is_reproducible(method):
+    _need(method)
+    opts = dict(SMALL, vae_epochs=3, method=method, steps=10, budget=48, raw_samples=16, restarts=1, opt_iters=10)
+    a = make_generator("latent", **opts).propose(additive, 8, offline(100), np.random.default_rng(3))
+    b = make_generator("latent", **opts).propose(additive, 8, offline(100), np.random.default_rng(3))
+    assert a == b
+
+
+def test_latent_is_a_known_generator_with_checked_settings():
+    assert "latent" in GENERATORS
+    with pytest.raises(InvalidInputError, match="has no setting"):
+        make_generator("latent", methd="bo")
+    with pytest.raises(InvalidInputError, match="method must be one of gradient, cma, bo"):
+        make_generator("latent", method="adam")
+    with pytest.raises(InvalidInputError, match="acquisition must be"):
+        make_generator("latent", acquisition="ei")
+
+
+def test_bad_offline_data_gives_one_clear_message():
+    gen = make_generator("latent", **SMALL)
+    one = Dataset(["ACGTACGT"], np.array([1.0]), SPACE)
+    with pytest.raises(InvalidInputError, match="at least 2 offline designs"):
+        gen.propose(additive, 4, one, np.random.default_rng(0))
+    long = Dataset(["ACGTACGT", "ACGTACGTAA"], np.array([1.0, 2.0]), SPACE, name="table.csv")
+    with pytest.raises(InvalidInputError, match=r"table.csv \(generator 'latent'\): design 2 .* has length 10"):
+        gen.propose(additive, 4, long, np.random.default_rng(0))
+    odd = Dataset(["ACGTACGT", "ACGUACGT"], np.array([1.0, 2.0]), SPACE)
+    with pytest.raises(InvalidInputError, match="letter 'U' at position 4"):
+        gen.propose(additive, 4, odd, np.random.default_rng(0))
+
+
+def test_design_run_end_to_end_on_ehrlich():
+    import seqmbo
+
+    _need("cma")
+    run = seqmbo.design("ehrlich-20-16-2-4", generator="latent", n=16, calibration=False,
+                        proxy_options={"members": 2, "min_steps": 50},
+                        generator_options=dict(method="cma", vae_epochs=10, budget=64, batch=16))
+    assert run.metrics["generator"] == "latent" and run.metrics["oracle_calls_design"] == 0
+    assert run.metrics["n_candidates"] >= 1 and run.metrics["validity"] == 1.0
+
+
+def test_a_missing_optional_package_is_named_with_its_extra(monkeypatch):
+    import sys
+
+    from seqmbo._optional import require
+
+    monkeypatch.setitem(sys.modules, "cma", None)  # import cma -> ImportError
+    with pytest.raises(InvalidInputError, match=r"method 'cma' needs the package 'cma'.*seqmbo\[bo\]"):
+        make_generator("latent", method="cma", **dict(SMALL, vae_epochs=1)).propose(
+            additive, 4, offline(50), np.random.default_rng(0))
+    with pytest.raises(InvalidInputError, match="pip install no_such_module"):
+        require("no_such_module", "a test")

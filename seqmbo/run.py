@@ -114,6 +114,7 @@ def execute(cfg: RunConfig, out: str | Path | None = None, task=None, force: boo
     with stage("scoring the candidates", times, "time_evaluate_s"):
         table, metrics = summarize(cfg, task, candidates, pred, raw, removed)
     metrics.update(quality)
+    metrics.update(getattr(gen, "quality", None) or {})  # a generator's own diagnostics (latent: encoder quality)
     warn_if_weak(task, quality)
     metrics.update(times)
     metrics["time_total_s"] = time.perf_counter() - t_start

@@ -166,4 +166,4 @@ def test_tfbind8_is_double_stranded_and_recommends_run_settings():
     require_dataset("tfbind8")
     t = load_task("tfbind8")
     assert t.space.reverse_complement
-    assert t.spec["run"] == {"min_distance": 2, "proxy_options": {"members": 10, "top_weight": 1.0}}
+    assert t.spec["run"] == {"min_distance": 1}  # chosen on the development factors (tasks/tfbind8.toml)

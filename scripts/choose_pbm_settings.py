@@ -28,9 +28,9 @@ all eight factors, GFlowNet runs of ``current`` on seven, 2026-12): the GFlowNet
 matched its proxy's own top-128 on every factor (p100 equal, p50 within 0.003 of the screen), so
 the screen predicts what the generator reaches. Mean p100 differed by at most 0.003 between the
 proxy option sets and between min_distance 1 and 2 (one seed; single factors swing by 0.03),
-while min_distance 1 gave more p50 on every factor (0.017-0.052, mean 0.035). Distance 0 is not eligible: it keeps
-a design beside its own reverse complement (one site counted twice). Ties go to the cheaper
-setting, so: the default 5-CNN proxy, ``min_distance = 1``.
+while min_distance 1 gave more p50 on every factor (0.017-0.052, mean 0.035). Distance 0 is not
+eligible: it keeps a design beside its own reverse complement (one site counted twice). Ties go
+to the cheaper setting, so: the default 5-CNN proxy, ``min_distance = 1``.
 """
 
 from __future__ import annotations

@@ -169,7 +169,8 @@ def reselect(task, recorder: _Recorder, min_distance: int, n: int = 128) -> dict
     from seqmbo.gates import AllOf, Novel, Unique, Valid
 
     raw = recorder.raw
-    kept = [d for d, k in zip(raw, AllOf(Valid(task.space), Unique(), Novel(1, task.space))(raw, task.dataset.designs)) if k]
+    gates = AllOf(Valid(task.space), Unique(), Novel(1, task.space))
+    kept = [d for d, k in zip(raw, gates(raw, task.dataset.designs)) if k]
     reward = dict(zip(kept, recorder.reward(kept).tolist()))
     kept = [d for d in kept if np.isfinite(reward[d])]
     picks = task.normalize(task.oracle(_pick(kept, reward, n, min_distance, task.space)))
@@ -239,7 +240,8 @@ def _mean_table(rows: list[dict], column: str, value: str, fmt: str = "{:.3f}", 
     for f in factors:
         lines.append(f"| {f} | " + " | ".join(fmt.format(cell[f, c]) for c in columns) + " |")
     means = {c: float(np.mean([cell[f, c] for f in common])) for c in columns}
-    label = "**mean**" if len(common) == len(factors) else f"**mean of {len(common)}** (all but {', '.join(sorted(set(factors) - set(common)))})"
+    missing = ", ".join(sorted(set(factors) - set(common)))
+    label = f"**mean of {len(common)}** (all but {missing})" if missing else "**mean**"
     lines.append(f"| {label} | " + " | ".join(fmt.format(means[c]) for c in columns) + " |")
     lines.append(f"\nbest on the mean: {best(columns, key=means.__getitem__)}")
     return "\n".join(lines)

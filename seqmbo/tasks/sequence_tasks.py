@@ -77,14 +77,25 @@ def _read_landscape(spec: dict, where: str) -> tuple[list[str], np.ndarray, str]
 
 
 def build_landscape(spec: dict) -> Task:
-    """An exact-lookup task over a complete measured table, with Design-Bench's offline split."""
+    """An exact-lookup task over a complete measured table, with Design-Bench's offline split.
+
+    Double-stranded scoring (``reverse_complement``) is on by default for ``format = "barrera"``:
+    a PBM 8-mer table lists each 8-mer with its reverse complement and one score for both, so
+    the format itself says the score belongs to the double-stranded site. An explicit
+    ``reverse_complement = false`` in the spec still turns it off (single-strand proxies and
+    distances, e.g. to compare against a strand-blind baseline). Other formats default to off.
+    Either way, ``reverse_complement = true`` is checked against the table's scores.
+    """
     where = spec.get("_path", spec["name"])
     check_keys(spec, LANDSCAPE_KEYS, where)
     designs, y, alphabet = _read_landscape(spec, where)
     lengths = {len(d) for d in designs}
     if len(lengths) != 1:
         raise InvalidInputError(f"{where}: landscape designs must share one length, found {sorted(lengths)[:5]}")
-    space = SequenceSpace.fixed(alphabet, lengths.pop(), _space_name(alphabet), bool(spec.get("reverse_complement", False)))
+    strands = spec.get("reverse_complement", spec.get("format", "csv") == "barrera")
+    if not isinstance(strands, bool):
+        raise InvalidInputError(f"{where}: reverse_complement must be true or false, got {strands!r}")
+    space = SequenceSpace.fixed(alphabet, lengths.pop(), _space_name(alphabet), strands)
     if space.reverse_complement:
         _check_strand_symmetry(designs, y, space, where)
     if "length" in spec and int(spec["length"]) != space.max_length:

@@ -117,6 +117,38 @@ def test_reverse_complement_landscape(tmp_path):
         load_task(str(spec))
 
 
+def _complete_barrera_table(path):
+    """A complete synthetic Barrera 8-mer table: one row per reverse-complement class (32,896)."""
+    from itertools import product
+
+    comp = str.maketrans("ACGT", "TGCA")
+    lines, seen = ["8-mer\t8-mer\tE-score\tMedian\tZ-score"], set()
+    for letters in product("ACGT", repeat=8):
+        kmer = "".join(letters)
+        if kmer in seen:
+            continue
+        rc = kmer.translate(comp)[::-1]
+        seen.update((kmer, rc))
+        e = (kmer.count("G") - kmer.count("A")) / 20  # any score; both strands share it by construction
+        lines.append(f"{kmer}\t{rc}\t{e:.5f}\t1000.0\t{e * 4:.4f}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_barrera_format_is_double_stranded_unless_the_spec_says_false(tmp_path):
+    _complete_barrera_table(tmp_path / "T_REF_R1_8mers.txt")
+    spec = {"name": "pbm", "kind": "landscape", "format": "barrera", "table": "T_REF_R1_8mers.txt",
+            "_base": str(tmp_path)}
+    t = load_task(spec)
+    assert t.space.reverse_complement and t.oracle.inner.size == 65_536
+    assert not load_task({**spec, "reverse_complement": False}).space.reverse_complement
+    with pytest.raises(InvalidInputError, match="reverse_complement must be true or false"):
+        load_task({**spec, "reverse_complement": "yes"})
+    # other formats stay single-stranded unless the spec says true
+    rows = [(a + b, i) for i, (a, b) in enumerate((a, b) for a in "AC" for b in "AC")]
+    assert not load_task(str(landscape_spec(tmp_path, rows))).space.reverse_complement
+
+
 def test_reverse_complement_needs_fixed_length_dna():
     from seqmbo.spaces import SequenceSpace
 
@@ -134,4 +166,4 @@ def test_tfbind8_is_double_stranded_and_recommends_run_settings():
     require_dataset("tfbind8")
     t = load_task("tfbind8")
     assert t.space.reverse_complement
-    assert t.spec["run"] == {"min_distance": 2, "proxy_options": {"members": 10, "top_weight": 1.0}}
+    assert t.spec["run"] == {"min_distance": 1}  # chosen on the development factors (tasks/tfbind8.toml)

@@ -4,6 +4,9 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 tmp="$(mktemp -d)"
+if [ -n "${SEQMBO_DATA_DIR:-}" ] && [ -d "$SEQMBO_DATA_DIR" ]; then  # relative to where we started
+  SEQMBO_DATA_DIR="$(cd "$SEQMBO_DATA_DIR" && pwd)"; export SEQMBO_DATA_DIR
+fi
 trap 'rm -rf "$tmp"' EXIT
 python3 -m venv "$tmp/venv"
 . "$tmp/venv/bin/activate"

@@ -70,7 +70,7 @@ def run_cell(cell: Cell, out: Path, device: str = "auto") -> dict[str, Any]:
     cfg = RunConfig(task=cell.task, generator=cell.generator, proxy=cell.proxy, seed=cell.seed, device=device)
     cfg.apply_task_defaults()
     for key, value in cell.settings.items():
-        if cell.generator in ("random", "dataset-top") and key == "generator_options":
+        if cell.generator in ("random", "dataset-top") and (key == "generator_options" or key.startswith("generator.")):
             continue  # the baselines take no generator settings
         cfg.set(key, value)
     result = execute(cfg, out, force=True)
@@ -146,8 +146,8 @@ def _progress(results: dict, total: int) -> None:
 def _row(cell: Cell, metrics: dict[str, Any] | None, status: str) -> dict[str, Any]:
     row = {"cell": cell.name, "task_arg": cell.task, "generator": cell.generator, "proxy": cell.proxy,
            "seed": cell.seed, "status": status, "settings": json.dumps(cell.settings, sort_keys=True)}
-    if metrics:
-        row.update({k: v for k, v in metrics.items() if k not in row or k in ("generator", "proxy", "seed")})
+    if metrics:  # its task, generator, proxy and seed are the cell's own
+        row.update({k: v for k, v in metrics.items() if k not in row})
     return row
 
 

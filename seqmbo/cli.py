@@ -235,14 +235,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         raise SeqmboError("give --tasks and --generators, or a --preset")
     settings = {k: (dict(v) if isinstance(v, dict) else v) for k, v in preset.get("settings", {}).items()}
     probe = RunConfig()
-    for item in args.set:
+    for item in args.set:  # each cell applies them with RunConfig.set, as design does
         key, value = parse_setting(item)
         probe.set(key, value)  # checks the name and type now, before any cell runs
-        head, dot, rest = key.partition(".")
-        if dot and head in ("generator", "proxy"):
-            settings.setdefault(f"{head}_options", {})[rest] = value
-        else:
-            settings[key] = value
+        settings[key] = value
     cells = make_grid(tasks, generators, args.proxies.split(","), args.seeds or preset.get("seeds", 8), settings)
     opts = GridOptions(args.executor, args.workers, args.cpus_per_run, args.gpus_per_run, args.address, 1, args.device)
     table = run_grid(cells, args.out, opts)

@@ -149,9 +149,9 @@ class RunConfig:
             raise InvalidInputError(f"{path}: not a readable TOML config ({e})") from None
         data.pop("resolved", None)
         cfg = cls()
+        names = {f.name for f in dataclasses.fields(cls)}
         for key, value in data.items():
-            if key not in {f.name for f in dataclasses.fields(cls)}:
-                names = {f.name for f in dataclasses.fields(cls)}
+            if key not in names:
                 raise InvalidInputError(f"{path}: unknown config key {key!r}{_did_you_mean(key, names)}")
             if key in OPTION_TABLES:
                 cfg.set(key, value)

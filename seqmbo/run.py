@@ -103,8 +103,9 @@ def execute(cfg: RunConfig, out: str | Path | None = None, task=None, force: boo
     with stage("fitting the proxy", times, "time_fit_s"), sealed():
         proxy = make_proxy(cfg.proxy, space, seed=cfg.seed, device=cfg.device, **cfg.proxy_options)
         proxy.fit(data.designs, data.y)
-    with stage("calibrating the proxy", times, "time_calibration_s", skip=not _calibrates(cfg, gen)):
-        quality = proxy_calibration(cfg, space, data, proxy, sealed) if _calibrates(cfg, gen) else {}
+    calibrate = _calibrates(cfg, gen)
+    with stage("calibrating the proxy", times, "time_calibration_s", skip=not calibrate):
+        quality = proxy_calibration(cfg, space, data, proxy, sealed) if calibrate else {}
     support = make_support(cfg.support, space, data.designs)
     reward = ProxyReward(proxy, space, cfg.reward, cfg.kappa, support=support)
     with stage(f"generating ({name_of(cfg.generator)})", times, "time_generate_s"), sealed():
@@ -223,9 +224,8 @@ def summarize(cfg: RunConfig, task, candidates: list[str], pred, raw: list[str],
 
             metrics.update(oracle_top_metrics(oracle_y))  # oracle_top1, oracle_top10_mean (raw units)
         metrics.update(proxy_metrics(mean, oracle_y))
-    metrics.update(library_metrics(space, candidates, data.designs, valid))
-    nearest = nearest_offline(space, candidates, data.designs)
-    table["nearest_offline"], table["nearest_distance"] = nearest
+    table["nearest_offline"], table["nearest_distance"] = nearest_offline(space, candidates, data.designs)
+    metrics.update(library_metrics(space, candidates, data.designs, valid, table["nearest_distance"].to_numpy()))
     if space.kind == "molecule":
         from seqmbo.gates import MedChemFilters
 

@@ -52,7 +52,8 @@ def proxy_metrics(proxy_mean: np.ndarray, oracle: np.ndarray) -> dict[str, float
     }
 
 
-def library_metrics(space, candidates: Sequence[str], offline: Sequence[str], valid: np.ndarray) -> dict[str, float]:
+def library_metrics(space, candidates: Sequence[str], offline: Sequence[str], valid: np.ndarray,
+                    nearest: np.ndarray | None = None) -> dict[str, float]:
     """Validity, uniqueness, novelty and diversity of the candidates; one meaning for every kind of design.
 
     ``novelty`` is the fraction of candidates not in the offline set (MOSES; in a double-stranded
@@ -60,17 +61,20 @@ def library_metrics(space, candidates: Sequence[str], offline: Sequence[str], va
     mean distance from each candidate to its nearest offline design and ``diversity`` the mean
     pairwise distance among candidates, both in the space's distance (Hamming/edit for sequences,
     Tanimoto distance on Morgan fingerprints for molecules). Molecules add MOSES ``intdiv1`` and
-    ``intdiv2``.
+    ``intdiv2``. ``nearest`` ``(n,)``: each candidate's distance to its nearest offline design,
+    when the caller has it already (else computed here).
     """
     from seqmbo.gates import Novel
 
     candidates, n = list(candidates), len(candidates)
     nan = float("nan")
+    if nearest is None and n:
+        nearest = space.nearest_distance(candidates, offline)
     out = {
         "validity": float(np.mean(valid)) if n else nan,
         "uniqueness": len(set(candidates)) / n if n else nan,
         "novelty": float(np.mean(Novel(1, space)(candidates, list(offline)))) if n else nan,
-        "novelty_distance": float(np.mean(space.nearest_distance(candidates, offline))) if n else nan,
+        "novelty_distance": float(np.mean(nearest)) if n else nan,
         "diversity": mean_pairwise_distance(candidates, space),
     }
     if space.kind == "molecule":

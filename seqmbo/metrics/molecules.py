@@ -27,6 +27,8 @@ of which exact SNN (9.4e4 x 2.5e5 pairs, bfloat16 products) is ~96 CPU-seconds.
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import json
 import logging
 import os
@@ -44,6 +46,7 @@ from seqmbo.metrics.mol_chem import (
     MORGAN_RADIUS,
     PROPERTY_NAMES,
     FeatureRequest,
+    Features,
     canonical_set,
     cosine_similarity,
     featurize,
@@ -53,7 +56,7 @@ from seqmbo.metrics.mol_similarity import SortedFingerprints, internal_diversity
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ReferenceStats", "library_metrics", "read_filter_smarts"]
+__all__ = ["LibraryPart", "ReferenceStats", "combine_parts", "library_metrics", "library_part", "read_filter_smarts"]
 
 _FORMAT_VERSION = 1
 DEFAULT_MAX_PAIRS = 100_000_000
@@ -125,21 +128,28 @@ class ReferenceStats:
             n_jobs=n_jobs,
             chunk_size=chunk_size,
         )
+        return cls.from_features(feats, len(reference), keep_canonical=keep_canonical)
+
+    @classmethod
+    def from_features(cls, feats: Features, n: int, *, keep_canonical: bool = True) -> "ReferenceStats":
+        """The summary of reference features computed elsewhere (e.g. chunk by chunk in workers).
+
+        Args:
+            feats: the reference's :class:`~seqmbo.metrics.mol_chem.Features` (fingerprints,
+                fragments, scaffolds and properties).
+            n: number of reference SMILES the features came from.
+            keep_canonical: keep the set of canonical SMILES.
+
+        Returns:
+            The summary.
+        """
         n_valid = feats.n_valid
-        if n_valid < len(reference):
-            logger.warning(
-                "reference: %d of %d SMILES are invalid and were skipped",
-                len(reference) - n_valid,
-                len(reference),
-            )
-        props = {
-            name: finite(feats.properties[:, k]) for k, name in enumerate(PROPERTY_NAMES)
-        }
-        canonical = (
-            frozenset(s for s in feats.canonical if s is not None) if keep_canonical else None
-        )
+        if n_valid < n:
+            logger.warning("reference: %d of %d SMILES are invalid and were skipped", n - n_valid, n)
+        props = {name: finite(feats.properties[:, k]) for k, name in enumerate(PROPERTY_NAMES)}
+        canonical = frozenset(s for s in feats.canonical if s is not None) if keep_canonical else None
         return cls(
-            n=len(reference),
+            n=n,
             n_valid=n_valid,
             fingerprints=SortedFingerprints.build(feats.fps),
             fragments=feats.fragments,
@@ -280,6 +290,9 @@ def library_metrics(
     * ``w1_logp``, ``w1_sa``, ``w1_qed``, ``w1_mw`` — Wasserstein-1 distances between the
       generated and reference distributions of Crippen logP, SA score, QED and molecular weight.
 
+    The work is :func:`library_part` over the whole library and :func:`combine_parts`;
+    :mod:`seqmbo.sharding` runs the parts of a large library in worker processes or on Ray.
+
     Args:
         generated: the library, as SMILES (invalid entries count against validity).
         reference: reference SMILES or a precomputed :class:`ReferenceStats`.
@@ -300,10 +313,7 @@ def library_metrics(
         The metrics, a flat dict.
     """
     t_start = time.perf_counter()
-    clock: dict[str, float] = {}
-    generated = list(generated)
     ks = [] if k is None else ([int(k)] if isinstance(k, (int, np.integer)) else [int(x) for x in k])
-
     t0 = time.perf_counter()
     ref_stats: ReferenceStats | None
     if reference is None or isinstance(reference, ReferenceStats):
@@ -314,23 +324,112 @@ def library_metrics(
         )
         if train is reference:  # one pass serves both
             train = ref_stats
-    clock["reference"] = time.perf_counter() - t0
-
+    clock = {"reference": time.perf_counter() - t0}
     t0 = time.perf_counter()
-    train_set: AbstractSet[str] | None
+    train_set = training_set(train, n_jobs=n_jobs)
+    clock["train"] = time.perf_counter() - t0
+    part = library_part(
+        generated, ref_stats, train_set, head=max(ks, default=0), n_jobs=n_jobs, chunk_size=chunk_size,
+        filter_smarts=filter_smarts, device=device, parse=parse,
+    )
+    out = combine_parts([part], ref_stats, with_train=train_set is not None, ks=ks, max_pairs=max_pairs,
+                        rng_seed=rng_seed, device=device, clock=clock)
+    clock["total"] = time.perf_counter() - t_start
+    logger.info(
+        "library metrics of %d SMILES: %s",
+        out["n"],
+        ", ".join(f"{key} {val:.2f}s" for key, val in clock.items()),
+    )
+    if timings is not None:
+        timings.update(clock)
+    return out
+
+
+def training_set(
+    train: Sequence[str] | AbstractSet[str] | ReferenceStats | None, n_jobs: int = 1
+) -> AbstractSet[str] | None:
+    """The canonical SMILES of a training set (for novelty), from any accepted form of ``train``."""
     if train is None:
-        train_set = None
-    elif isinstance(train, ReferenceStats):
+        return None
+    if isinstance(train, ReferenceStats):
         if train.canonical is None:
             raise ValueError("train ReferenceStats was built with keep_canonical=False")
-        train_set = train.canonical
-    elif isinstance(train, AbstractSet):
-        train_set = train
-    else:
-        train_set = canonical_set(train, n_jobs=n_jobs)
-    clock["train"] = time.perf_counter() - t0
+        return train.canonical
+    if isinstance(train, AbstractSet):
+        return train
+    return canonical_set(train, n_jobs=n_jobs)
 
-    # one RDKit pass over the distinct input strings
+
+def smiles_hashes(smiles: Sequence[str]) -> np.ndarray:
+    """64-bit BLAKE2b digests of strings, ``(n,)`` uint64 (the same in every process)."""
+    return np.fromiter(
+        (int.from_bytes(hashlib.blake2b(s.encode("utf-8"), digest_size=8).digest(), "little") for s in smiles),
+        dtype=np.uint64,
+        count=len(smiles),
+    )
+
+
+@dataclass
+class LibraryPart:
+    """What one shard of a library contributes to the metrics (see :func:`combine_parts`).
+
+    Attributes:
+        n: inputs of the shard.
+        n_valid: valid inputs (with duplicates).
+        canonical: per input, the canonical SMILES or None (in input order).
+        head: the first valid canonical SMILES, as many as ``unique@k`` needs.
+        hashes: ``(u,)`` uint64 digests of the shard's distinct valid canonical SMILES.
+        novel: ``(u,)`` bool, not in the training set (None without one).
+        fps: ``(f, 128)`` uint8 the shard's distinct fingerprints; ``fp_weights`` ``(f,)`` their counts.
+        snn_sum: sum over the valid molecules of the nearest reference similarity (None without reference).
+        fragments, scaffolds: weighted counts (empty without reference).
+        passes: valid molecules passing the filters.
+        properties: ``(m, 4)`` per distinct valid input; ``prop_weights`` ``(m,)`` their multiplicities.
+        clock: seconds spent per step.
+    """
+
+    n: int
+    n_valid: int
+    canonical: list[str | None]
+    head: list[str]
+    hashes: np.ndarray
+    novel: np.ndarray | None
+    fps: np.ndarray
+    fp_weights: np.ndarray
+    snn_sum: float | None
+    fragments: Counter[str]
+    scaffolds: Counter[str]
+    passes: int
+    properties: np.ndarray
+    prop_weights: np.ndarray
+    clock: dict[str, float]
+
+
+def library_part(
+    generated: Sequence[Any],
+    ref_stats: ReferenceStats | None,
+    train_set: AbstractSet[str] | None,
+    *,
+    head: int = 0,
+    n_jobs: int = 1,
+    chunk_size: int = 1000,
+    filter_smarts: Sequence[str] = (),
+    device: str = "cpu",
+    parse: Callable[[Any], Any] | None = None,
+) -> LibraryPart:
+    """One RDKit pass over a (shard of a) library, and its nearest-reference similarities.
+
+    Args:
+        generated: the SMILES of the shard.
+        ref_stats: the reference summary, or None.
+        train_set: canonical SMILES of the training set, or None.
+        head: how many leading valid canonical SMILES to keep (for ``unique@k``).
+        n_jobs, chunk_size, filter_smarts, device, parse: as in :func:`library_metrics`.
+
+    Returns:
+        The shard's :class:`LibraryPart`.
+    """
+    clock: dict[str, float] = {}
     t0 = time.perf_counter()
     index: dict[Any, int] = {}
     inverse = np.empty(len(generated), dtype=np.int64)
@@ -346,97 +445,129 @@ def library_metrics(
     with_ref = ref_stats is not None
     feats = featurize(
         distinct,
-        FeatureRequest(
-            fragments=with_ref,
-            scaffolds=with_ref,
-            properties=with_ref,
-            extra_smarts=tuple(filter_smarts),
-        ),
+        FeatureRequest(fragments=with_ref, scaffolds=with_ref, properties=with_ref, extra_smarts=tuple(filter_smarts)),
         multiplicities=mult.tolist(),
         n_jobs=n_jobs,
         chunk_size=chunk_size,
         parse=parse,
     )
     clock["featurize"] = time.perf_counter() - t0
-
-    n = len(generated)
+    canonical = [feats.canonical[j] for j in inverse]
+    valid_distinct = sorted({s for s in feats.canonical if s is not None})
     w = feats.weights
-    n_valid = int(w.sum())
-    out: dict[str, float | int | bool | None] = {"n": n, "n_valid": n_valid}
-    out["validity"] = n_valid / n if n else None
+    if len(w):
+        fps_u, inv_fp = np.unique(feats.fps, axis=0, return_inverse=True)
+        w_fp = np.bincount(inv_fp.ravel(), weights=w, minlength=len(fps_u)).astype(np.int64)
+    else:
+        fps_u, w_fp = np.zeros((0, FP_BYTES), np.uint8), np.zeros(0, np.int64)
+    t0 = time.perf_counter()
+    snn_sum = None
+    if ref_stats is not None and len(ref_stats.fingerprints):
+        best = max_tanimoto(fps_u, ref_stats.fingerprints, device=device)
+        snn_sum = float(np.dot(best.astype(np.float64), w_fp))
+    clock["snn"] = time.perf_counter() - t0
+    return LibraryPart(
+        n=len(generated),
+        n_valid=int(w.sum()),
+        canonical=canonical,
+        head=list(itertools.islice((s for s in canonical if s is not None), head)),
+        hashes=smiles_hashes(valid_distinct),
+        novel=None if train_set is None else np.fromiter((s not in train_set for s in valid_distinct), bool),
+        fps=fps_u,
+        fp_weights=w_fp,
+        snn_sum=snn_sum,
+        fragments=feats.fragments,
+        scaffolds=feats.scaffolds,
+        passes=int(np.dot(feats.passes, w)) if len(w) else 0,
+        properties=feats.properties,
+        prop_weights=w if with_ref else np.zeros(0, np.int64),
+        clock=clock,
+    )
 
-    canon_in_order = [feats.canonical[j] for j in inverse]
-    valid_canon = [s for s in canon_in_order if s is not None]
-    out["uniqueness"] = len(set(valid_canon)) / n_valid if n_valid else None
+
+def combine_parts(
+    parts: Sequence[LibraryPart],
+    ref_stats: ReferenceStats | None,
+    *,
+    with_train: bool,
+    ks: Sequence[int] = (),
+    max_pairs: int = DEFAULT_MAX_PAIRS,
+    rng_seed: int = 0,
+    device: str = "cpu",
+    clock: dict[str, float] | None = None,
+) -> dict[str, float | int | bool | None]:
+    """The metrics of :func:`library_metrics` from the parts of a library, in shard order.
+
+    The result does not depend on how the library was cut into parts, up to the order of
+    floating-point sums (SNN, Frag, Scaf).
+
+    Args:
+        parts: the shards' :class:`LibraryPart`, in library order.
+        ref_stats: the reference summary the parts were computed against, or None.
+        with_train: whether the parts carry novelty against a training set.
+        ks, max_pairs, rng_seed, device: as in :func:`library_metrics`.
+        clock: if given, filled with seconds spent per step (summed over the parts).
+
+    Returns:
+        The metrics, a flat dict.
+    """
+    clock = clock if clock is not None else {}
+    for part in parts:
+        for key, val in part.clock.items():
+            clock[key] = clock.get(key, 0.0) + val
+    n = sum(p.n for p in parts)
+    n_valid = sum(p.n_valid for p in parts)
+    out: dict[str, float | int | bool | None] = {"n": n, "n_valid": n_valid, "validity": n_valid / n if n else None}
+    hashes, first = np.unique(np.concatenate([p.hashes for p in parts]), return_index=True)
+    out["uniqueness"] = len(hashes) / n_valid if n_valid else None
+    heads = [s for p in parts for s in p.head]
     for kk in ks:
-        head = valid_canon[:kk]
+        head = heads[:kk]
         if n_valid and len(head) < kk:
             logger.warning("unique@%d computed over only %d valid molecules", kk, len(head))
         out[f"unique@{kk}"] = len(set(head)) / len(head) if head else None
-    distinct_valid = set(valid_canon)
-    if train_set is not None and distinct_valid:
-        n_new = sum(1 for s in distinct_valid if s not in train_set)
-        out["novelty"] = n_new / len(distinct_valid)
+    if with_train and len(hashes):
+        novel = np.concatenate([p.novel for p in parts if p.novel is not None])[first]
+        out["novelty"] = float(novel.mean())
     else:
         out["novelty"] = None
-
-    # IntDiv over the multiset of valid molecules
     t0 = time.perf_counter()
+    fps = np.concatenate([p.fps for p in parts])
     if n_valid:
-        fps_u, inv_fp = np.unique(feats.fps, axis=0, return_inverse=True)
-        w_fp = np.bincount(inv_fp.ravel(), weights=w, minlength=len(fps_u)).astype(np.int64)
-        div = internal_diversity(
-            fps_u,
-            w_fp,
-            (1.0, 2.0),
-            max_pairs=max_pairs,
-            rng=np.random.default_rng(rng_seed),
-            device=device,
-        )
+        fps_u, inv_fp = np.unique(fps, axis=0, return_inverse=True)
+        w_fp = np.bincount(inv_fp.ravel(), weights=np.concatenate([p.fp_weights for p in parts]),
+                           minlength=len(fps_u)).astype(np.int64)
+        div = internal_diversity(fps_u, w_fp, (1.0, 2.0), max_pairs=max_pairs,
+                                 rng=np.random.default_rng(rng_seed), device=device)
         out["diversity"] = out["intdiv1"] = div.values[0]
         out["intdiv2"] = div.values[1]
         out["intdiv_pairs_sampled"] = div.sampled
         out["intdiv_n_molecules"] = div.n_used
     else:
-        fps_u = w_fp = None
-        out.update(
-            diversity=None,
-            intdiv1=None,
-            intdiv2=None,
-            intdiv_pairs_sampled=False,
-            intdiv_n_molecules=0,
-        )
+        out.update(diversity=None, intdiv1=None, intdiv2=None, intdiv_pairs_sampled=False, intdiv_n_molecules=0)
     clock["intdiv"] = time.perf_counter() - t0
-
     t0 = time.perf_counter()
-    if ref_stats is not None and n_valid and len(ref_stats.fingerprints):
-        assert fps_u is not None and w_fp is not None
-        best = max_tanimoto(fps_u, ref_stats.fingerprints, device=device)
-        out["snn"] = float(np.dot(best.astype(np.float64), w_fp) / n_valid)
-    else:
-        out["snn"] = None
-    clock["snn"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    if ref_stats is not None and n_valid:
-        out["frag"] = _none_if_nan(cosine_similarity(ref_stats.fragments, feats.fragments))
-        out["scaf"] = _none_if_nan(cosine_similarity(ref_stats.scaffolds, feats.scaffolds))
+    with_ref = ref_stats is not None and n_valid > 0
+    snn = [p.snn_sum for p in parts if p.snn_sum is not None]
+    out["snn"] = float(sum(snn) / n_valid) if with_ref and snn else None
+    if with_ref:
+        assert ref_stats is not None
+        fragments: Counter[str] = Counter()
+        scaffolds: Counter[str] = Counter()
+        for p in parts:
+            fragments.update(p.fragments)
+            scaffolds.update(p.scaffolds)
+        out["frag"] = _none_if_nan(cosine_similarity(ref_stats.fragments, fragments))
+        out["scaf"] = _none_if_nan(cosine_similarity(ref_stats.scaffolds, scaffolds))
     else:
         out["frag"] = out["scaf"] = None
-    out["filters"] = float(np.dot(feats.passes, w) / n_valid) if n_valid else None
+    out["filters"] = sum(p.passes for p in parts) / n_valid if n_valid else None
+    props = np.concatenate([p.properties for p in parts]) if with_ref else None
+    weights = np.concatenate([p.prop_weights for p in parts]) if with_ref else None
     for kcol, name in enumerate(PROPERTY_NAMES):
-        if ref_stats is not None and n_valid:
-            gen_vals = finite(np.repeat(feats.properties[:, kcol], w))
-            out[f"w1_{name}"] = _w1(ref_stats.properties[name], gen_vals)
+        if props is not None and ref_stats is not None:
+            out[f"w1_{name}"] = _w1(ref_stats.properties[name], finite(np.repeat(props[:, kcol], weights)))
         else:
             out[f"w1_{name}"] = None
     clock["counts_and_properties"] = time.perf_counter() - t0
-    clock["total"] = time.perf_counter() - t_start
-    logger.info(
-        "library metrics of %d SMILES: %s",
-        n,
-        ", ".join(f"{key} {val:.2f}s" for key, val in clock.items()),
-    )
-    if timings is not None:
-        timings.update(clock)
     return out

@@ -73,7 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--oracle", action="append", default=[], help="an oracle to score with (repeatable)")
     ev.add_argument("--kind", choices=("dna", "protein", "molecule"), default=None)
     ev.add_argument("--out", default="evaluation", help="output folder (default: evaluation/)")
-    ev.add_argument("--jobs", type=int, default=1, help="worker processes for molecule metrics")
+    ev.add_argument("--jobs", type=int, default=1, help="worker processes for molecule metrics (shards: workers)")
+    ev.add_argument("--executor", choices=("local", "ray"), default=None,
+                    help="evaluate a molecular library in shards on local processes or Ray (default: one process)")
+    ev.add_argument("--address", default=None, help="join this Ray cluster (default: start a local Ray)")
+    ev.add_argument("--shard-size", type=int, default=20_000, help="SMILES a shard (default 20000)")
     _verbosity(ev)
     ev.set_defaults(func=cmd_evaluate)
 
@@ -251,7 +255,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from seqmbo.evaluation import evaluate
 
-    m = evaluate(args.library, reference=args.reference, oracle=args.oracle, kind=args.kind, out=args.out, n_jobs=args.jobs)
+    from seqmbo.sharding import ShardOptions
+
+    sharding = (ShardOptions(args.executor, max(1, args.jobs), max(1, args.shard_size), args.address)
+                if args.executor else None)
+    m = evaluate(args.library, reference=args.reference, oracle=args.oracle, kind=args.kind, out=args.out,
+                 n_jobs=args.jobs, sharding=sharding)
     for key, value in m.items():
         print(f"{key:24s} {_f(value) if isinstance(value, float) else value}")
     print(f"wrote {args.out}/ (metrics.json, scores.csv, report.png)")

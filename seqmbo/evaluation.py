@@ -7,6 +7,8 @@ or sequences (DNA/protein); for sequences an oracle is a built-in task's oracle 
 from __future__ import annotations
 
 import json
+import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -14,11 +16,14 @@ from typing import Any
 import numpy as np
 
 from seqmbo.errors import InvalidInputError, UnknownNameError
+from seqmbo.sharding import ShardOptions, iter_designs
+
+log = logging.getLogger(__name__)
 
 
 def evaluate(library: str | Path | Sequence[str], reference: str | Path | Sequence[str] | None = None,
              oracle: str | Sequence[str] | None = None, kind: str | None = None,
-             out: str | Path | None = None, n_jobs: int = 1) -> dict[str, Any]:
+             out: str | Path | None = None, n_jobs: int = 1, sharding: ShardOptions | None = None) -> dict[str, Any]:
     """Metrics of a library (and, with ``out``, ``metrics.json``, ``scores.csv`` and a report).
 
     Args:
@@ -29,6 +34,9 @@ def evaluate(library: str | Path | Sequence[str], reference: str | Path | Sequen
         kind: ``molecule``, ``dna`` or ``protein`` (guessed when omitted).
         out: an evaluation directory to write.
         n_jobs: worker processes for the molecule metrics.
+        sharding: evaluate a molecular library shard by shard on local worker processes or Ray
+            (:mod:`seqmbo.sharding`: the library and reference are streamed, the reference summary
+            cached); None evaluates it in this process.
 
     Returns:
         The metrics (flat dict): ``n, validity, uniqueness, novelty, diversity``; for molecules also
@@ -37,6 +45,14 @@ def evaluate(library: str | Path | Sequence[str], reference: str | Path | Sequen
     """
     from seqmbo.data.libraries import guess_kind, read_library
 
+    names = [oracle] if isinstance(oracle, str) else list(oracle or [])
+    if sharding is not None:
+        first = next(iter_designs(library, 5000, kind), [])
+        if not first:
+            raise InvalidInputError(f"{library if isinstance(library, (str, Path)) else 'the library'} is empty")
+        if (kind or guess_kind(first, "", str(library) if isinstance(library, (str, Path)) else "library")) == "molecule":
+            return _evaluate_sharded(library, reference, names, out, sharding)
+        log.info("a sequence library is evaluated in one process")
     lib = read_library(library, kind=kind) if isinstance(library, (str, Path)) else None
     designs = lib.designs if lib else [str(d) for d in library]  # type: ignore[union-attr]
     if not designs:
@@ -47,7 +63,6 @@ def evaluate(library: str | Path | Sequence[str], reference: str | Path | Sequen
     ref = None
     if reference is not None:
         ref = read_library(reference, kind=kind).designs if isinstance(reference, (str, Path)) else list(reference)
-    names = [oracle] if isinstance(oracle, str) else list(oracle or [])
     if kind == "molecule":
         metrics, table = _evaluate_molecules(designs, ref, names, n_jobs)
     else:
@@ -61,6 +76,28 @@ def evaluate(library: str | Path | Sequence[str], reference: str | Path | Sequen
     return metrics
 
 
+def _evaluate_sharded(library, reference, names: list[str], out, sharding: ShardOptions) -> dict[str, Any]:
+    from seqmbo.sharding import evaluate_molecules_sharded
+
+    scores_tmp = None
+    if out is not None:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        scores_tmp = Path(out) / f".scores-{os.getpid()}.csv.part"
+    try:
+        metrics, sample = evaluate_molecules_sharded(library, reference, names, sharding, scores_tmp)
+        metrics = {k: _plain(v) for k, v in metrics.items()}
+        if not metrics.get("validity"):
+            raise InvalidInputError(f"{library if isinstance(library, (str, Path)) else 'the library'}: none of the "
+                                    f"{metrics['n']} designs is a valid molecule (SMILES that RDKit parses)")
+        if out is not None:
+            ref_head = next(iter_designs(reference, 5000), None) if reference is not None else None
+            write_evaluation(out, metrics, sample, "molecule", ref_head, names, scores_file=scores_tmp)
+    finally:
+        if scores_tmp is not None and scores_tmp.exists():
+            scores_tmp.unlink()
+    return metrics
+
+
 def _plain(v: Any) -> Any:
     if isinstance(v, (np.floating, float)):
         return None if not np.isfinite(v) else float(v)
@@ -69,7 +106,8 @@ def _plain(v: Any) -> Any:
     return v
 
 
-def _oracle_summary(metrics: dict, name: str, scores: np.ndarray) -> None:
+def oracle_summary(metrics: dict, name: str, scores: np.ndarray) -> None:
+    """Add ``oracle_<name>_mean`` and ``_max`` over the finite scores (None when there are none)."""
     ok = np.isfinite(scores)
     metrics[f"oracle_{name}_mean"] = float(scores[ok].mean()) if ok.any() else None
     metrics[f"oracle_{name}_max"] = float(scores[ok].max()) if ok.any() else None
@@ -90,13 +128,18 @@ def _evaluate_molecules(designs: list[str], ref, names: list[str], n_jobs: int):
     canon = [canonical_smiles(d) for d in designs]
     table = pd.DataFrame({"design": designs, "valid": [c is not None for c in canon], "canonical": canon})
     for name, o in oracles.items():
-        scores = np.full(len(designs), np.nan)
-        idx = [i for i, c in enumerate(canon) if c is not None]
-        if idx:
-            scores[idx] = o([canon[i] for i in idx])
-        table[name] = scores
-        _oracle_summary(metrics, name, scores)
+        table[name] = scores = oracle_column(o, canon)
+        oracle_summary(metrics, name, scores)
     return metrics, table
+
+
+def oracle_column(oracle, canonical: Sequence[str | None]) -> np.ndarray:
+    """An oracle's scores of the valid molecules (canonical SMILES), NaN where ``canonical`` is None."""
+    scores = np.full(len(canonical), np.nan)
+    idx = [i for i, c in enumerate(canonical) if c is not None]
+    if idx:
+        scores[idx] = oracle([canonical[i] for i in idx])
+    return scores
 
 
 def _evaluate_sequences(designs: list[str], ref, names: list[str], kind: str):
@@ -128,7 +171,7 @@ def _evaluate_sequences(designs: list[str], ref, names: list[str], kind: str):
         if good:
             scores[valid] = o(good)
         table[name] = scores
-        _oracle_summary(metrics, name, scores)
+        oracle_summary(metrics, name, scores)
     return metrics, table
 
 
@@ -143,14 +186,20 @@ def _sequence_oracle(name: str):
         ) from None
 
 
-def write_evaluation(out: str | Path, metrics: dict, table, kind: str, ref, names: list[str]) -> Path:
-    """Write ``metrics.json``, ``scores.csv`` and ``report.png`` (+ ``best.png`` for molecules) atomically."""
+def write_evaluation(out: str | Path, metrics: dict, table, kind: str, ref, names: list[str],
+                     scores_file: Path | None = None) -> Path:
+    """Write ``metrics.json``, ``scores.csv`` and ``report.png`` (+ ``best.png`` for molecules) atomically.
+
+    With ``scores_file`` (written already, shard by shard), that file becomes ``scores.csv`` and
+    ``table`` holds only the rows the report draws.
+    """
     from seqmbo.io import write_outputs
     from seqmbo.report import evaluation_report, molecule_grid
 
     writers = {
         "metrics.json": lambda p: p.write_text(json.dumps(metrics, indent=2) + "\n"),
-        "scores.csv": lambda p: table.to_csv(p, index=False),
+        "scores.csv": (lambda p: table.to_csv(p, index=False)) if scores_file is None else
+                      (lambda p: os.replace(scores_file, p)),
         "report.png": lambda p: evaluation_report(p, metrics, table, kind, ref, names),
     }
     if kind == "molecule" and table["valid"].any():

@@ -58,11 +58,11 @@ def read_library(path: str | Path, column: str | None = None, kind: str | None =
     if suffix in FASTA_SUFFIXES:
         records = read_fasta(p)
         designs, rows = [seq for _, seq, _ in records], [line for _, _, line in records]
-    elif suffix in (".smi", ".smiles", ".txt") or (suffix not in (".csv", ".tsv", ".tab", ".xlsx", ".xlsm", ".xls")):
+    elif uses_text_reader(p):
         designs, rows = [], []
         for i, line in enumerate(_text(p).splitlines(), start=1):
-            if line.strip() and not line.startswith("#"):
-                designs.append(line.split()[0])
+            if _text_design(line):
+                designs.append(_text_design(line))
                 rows.append(i)
         if suffix in (".smi", ".smiles"):
             kind = kind or "molecule"
@@ -71,6 +71,30 @@ def read_library(path: str | Path, column: str | None = None, kind: str | None =
     if not designs:
         raise InvalidInputError(f"{path}: no designs in the file")
     return Library(designs, rows, kind or guess_kind(designs, column or "", str(path)), str(p))
+
+
+def uses_text_reader(p: Path) -> bool:
+    """Whether a library file is read as text, one design first on each line (.smi, .txt, no table suffix)."""
+    suffix = p.suffix.lower()
+    return suffix != ".sdf" and suffix not in FASTA_SUFFIXES and suffix not in (".csv", ".tsv", ".tab", ".xlsx",
+                                                                                 ".xlsm", ".xls")
+
+
+def _text_design(line: str) -> str:
+    """The design of a text line ('' for a blank or ``#`` comment line)."""
+    return line.split()[0] if line.strip() and not line.startswith("#") else ""
+
+
+def iter_text_designs(p: Path):
+    """The designs of a text library, read line by line (what :func:`read_library` reads, lazily)."""
+    check_readable(p)
+    with open(p, encoding="utf-8-sig", errors="strict") as fh:
+        try:
+            for line in fh:
+                if design := _text_design(line):
+                    yield design
+        except UnicodeDecodeError:
+            raise InvalidInputError(f"{p}: not a text file (cannot decode as UTF-8)") from None
 
 
 def read_scored(path: str | Path, x: str | None = None, y: str | None = None, kind: str | None = None) -> Library:

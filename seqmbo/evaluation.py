@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from seqmbo.errors import InvalidInputError, UnknownNameError
-from seqmbo.sharding import ShardOptions, iter_designs
+from seqmbo.sharding import ShardOptions, iter_designs, reference_stats
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def evaluate(library: str | Path | Sequence[str], reference: str | Path | Sequen
     if reference is not None:
         ref = read_library(reference, kind=kind).designs if isinstance(reference, (str, Path)) else list(reference)
     if kind == "molecule":
-        metrics, table = _evaluate_molecules(designs, ref, names, n_jobs)
+        metrics, table = _evaluate_molecules(designs, reference, names, n_jobs)
     else:
         metrics, table = _evaluate_sequences(designs, ref, names, kind)
     metrics = {k: _plain(v) for k, v in metrics.items()}
@@ -113,7 +113,7 @@ def oracle_summary(metrics: dict, name: str, scores: np.ndarray) -> None:
     metrics[f"oracle_{name}_max"] = float(scores[ok].max()) if ok.any() else None
 
 
-def _evaluate_molecules(designs: list[str], ref, names: list[str], n_jobs: int):
+def _evaluate_molecules(designs: list[str], reference, names: list[str], n_jobs: int):
     import pandas as pd
 
     from seqmbo.metrics.mol_chem import canonical_smiles
@@ -124,6 +124,7 @@ def _evaluate_molecules(designs: list[str], ref, names: list[str], n_jobs: int):
 
     oracles = {name: get_molecule_oracle(name) for name in names}  # unknown names fail before the work
     _quiet = rdBase.BlockLogs()  # noqa: F841 (invalid SMILES are counted, not printed)
+    ref = None if reference is None else reference_stats(reference, ShardOptions("local", max(1, n_jobs)))
     metrics: dict[str, Any] = dict(library_metrics(designs, reference=ref, train=ref, n_jobs=n_jobs))
     canon = [canonical_smiles(d) for d in designs]
     table = pd.DataFrame({"design": designs, "valid": [c is not None for c in canon], "canonical": canon})

@@ -45,7 +45,7 @@ class ShardOptions:
 
     Attributes:
         executor: ``local`` (worker processes of this machine) or ``ray``.
-        workers: workers at once (local processes; Ray CPUs of a local cluster).
+        workers: workers at once (local processes, 1: this process; Ray CPUs of a local cluster).
         shard_size: SMILES a shard.
         address: the Ray cluster to join (``None``: start a local Ray).
         cache: keep the reference summary in the cache.
@@ -90,7 +90,8 @@ def map_ordered(fn: Callable[[Any, Any], Any], tasks: Iterable[Any], shared: Any
     """``fn(shared, task)`` for each task, in worker processes or Ray tasks, results in task order.
 
     At most ``2 * workers`` tasks are in flight, so a lazily read input is never all in memory.
-    ``shared`` reaches each worker once (local) or through the object store (Ray).
+    ``shared`` reaches each worker once (local) or through the object store (Ray). One local
+    worker is this process.
     """
     if options.executor not in ("local", "ray"):
         raise InvalidInputError(f"unknown executor {options.executor!r}; use local or ray")
@@ -106,6 +107,9 @@ def map_ordered(fn: Callable[[Any, Any], Any], tasks: Iterable[Any], shared: Any
                 yield ray.get(pending.popleft())
         while pending:
             yield ray.get(pending.popleft())
+        return
+    if workers == 1:  # one local worker: this process
+        yield from (fn(shared, task) for task in tasks)
         return
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")

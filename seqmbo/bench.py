@@ -11,8 +11,10 @@ rewritten after every cell.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
+import math
 import os
 import subprocess
 import sys
@@ -28,11 +30,23 @@ log = logging.getLogger(__name__)
 
 SUMMARY_KEYS = ("score_norm_p100", "score_norm_p50", "diversity", "novelty", "oracle_top1", "oracle_top10_mean",
                 "time_total_s")
+SEQUENCE_METHODS = [("random", "ensemble"), ("dataset-top", "ensemble"), ("evolution", "ensemble"),
+                    ("gradient", "ensemble"), ("gradient", "com"), ("latent", "ensemble"), ("gflownet", "ensemble")]
+MOLECULE_METHODS = [("random", "ensemble"), ("dataset-top", "ensemble"), ("evolution", "ensemble"),
+                    ("latent", "ensemble"), ("gflownet", "ensemble")]
+ZINC_MPO = ["zinc-osimertinib", "zinc-fexofenadine", "zinc-ranolazine", "zinc-perindopril", "zinc-amlodipine",
+            "zinc-sitagliptin", "zinc-zaleplon"]
 PRESETS: dict[str, dict[str, Any]] = {
     # a grid small enough for a smoke test of the machinery (seconds a cell)
     "smoke": {"tasks": ["ehrlich-20-16-2-4"], "generators": ["random", "evolution"], "seeds": 2,
               "settings": {"calibration": False, "n": 16, "proxy_options": {"members": 2, "min_steps": 50},
                            "generator_options": {}}},
+    # the grid behind the README's benchmark table: groups of tasks, each with its (generator, proxy) pairs
+    "readme": {"groups": [
+        {"tasks": ["tfbind8", "gb1", "utr", "gfp", "ehrlich-20-16-2-4", "ehrlich-32-32-4-4"],
+         "methods": SEQUENCE_METHODS, "seeds": 8},
+        {"tasks": ZINC_MPO, "methods": MOLECULE_METHODS, "seeds": 3},
+    ], "settings": {}},
 }
 
 
@@ -61,6 +75,18 @@ def make_grid(tasks: Sequence[str], generators: Sequence[str], proxies: Sequence
     if with_random and "random" not in gens:
         gens.insert(0, "random")
     return [Cell(t, g, p, s, dict(settings or {})) for t in tasks for g in gens for p in proxies for s in range(seeds)]
+
+
+def preset_grid(name: str, settings: dict[str, Any] | None = None, seeds: int | None = None) -> list[Cell]:
+    """The cells of a named preset (``seeds`` overrides its seeds); ``settings`` go on top of its own."""
+    if name not in PRESETS:
+        raise InvalidInputError(f"unknown preset {name!r}; presets: {', '.join(PRESETS)}")
+    preset = PRESETS[name]
+    merged = copy.deepcopy({**preset.get("settings", {}), **(settings or {})})
+    if "groups" not in preset:
+        return make_grid(preset["tasks"], preset["generators"], ["ensemble"], seeds or preset["seeds"], merged)
+    return [Cell(task, gen, proxy, seed, dict(merged)) for group in preset["groups"] for task in group["tasks"]
+            for gen, proxy in group["methods"] for seed in range(seeds or group["seeds"])]
 
 
 def run_cell(cell: Cell, out: Path, device: str = "auto") -> dict[str, Any]:
@@ -96,7 +122,9 @@ class GridOptions:
         executor: ``local`` (one process a cell, ``workers`` at a time) or ``ray``.
         workers: local processes at once (default: the cores given, ``os.cpu_count() // cpus_per_run``).
         cpus_per_run: torch threads (local) or Ray CPUs of each cell.
-        gpus_per_run: Ray GPUs of each cell (local: cells use the device setting).
+        gpus_per_run: GPUs of each cell (Ray ``num_gpus``; local: ``CUDA_VISIBLE_DEVICES`` handed out
+            round-robin from ``gpus``, a fraction shares one GPU among ``1 / gpus_per_run`` cells).
+        gpus: the local GPU ids (default: ``$CUDA_VISIBLE_DEVICES``, else every GPU torch sees).
         address: the Ray cluster to join (``None``: start a local Ray).
         retries: how often a failed cell is tried again.
         device: the runs' ``--device``.
@@ -109,6 +137,52 @@ class GridOptions:
     address: str | None = None
     retries: int = 1
     device: str = "auto"
+    gpus: list[str] | None = None
+
+
+def local_gpus() -> list[str]:
+    """The GPU ids this machine offers: ``$CUDA_VISIBLE_DEVICES`` when set, else torch's count."""
+    env = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if env is not None:
+        return [g.strip() for g in env.split(",") if g.strip() and g.strip() != "-1"]
+    import torch
+
+    return [str(i) for i in range(torch.cuda.device_count())]
+
+
+class GpuPool:
+    """Hands out GPU ids to cells round-robin: ``per_run`` < 1 lets ``floor(1 / per_run)`` cells
+    share a GPU; ``per_run`` >= 1 gives each cell ``ceil(per_run)`` whole GPUs."""
+
+    def __init__(self, ids: Sequence[str], per_run: float) -> None:
+        if per_run > 0 and not ids:
+            raise InvalidInputError("--gpus-per-run needs a GPU, and none is visible (CUDA_VISIBLE_DEVICES, torch)")
+        self.ids = list(ids)
+        self.per_run = per_run
+        self.need = max(1, math.ceil(per_run)) if per_run > 0 else 0
+        if self.need > len(self.ids):
+            raise InvalidInputError(f"--gpus-per-run {per_run} needs {self.need} GPUs; this machine has {len(self.ids)}")
+        slots = int(1 / per_run + 1e-9) if 0 < per_run < 1 else 1
+        self.free = {g: slots for g in self.ids}
+        self._next = 0
+
+    def take(self) -> list[str] | None:
+        """GPU ids for one cell (``[]`` when cells use no GPU), or ``None`` while too few are free."""
+        if not self.need:
+            return []
+        order = self.ids[self._next:] + self.ids[:self._next]
+        got = [g for g in order if self.free[g] > 0][: self.need]
+        if len(got) < self.need:
+            return None
+        for g in got:
+            self.free[g] -= 1
+        self._next = (self.ids.index(got[-1]) + 1) % len(self.ids)
+        return got
+
+    def give(self, ids: Sequence[str]) -> None:
+        """Return a finished cell's GPUs."""
+        for g in ids:
+            self.free[g] += 1
 
 
 def run_grid(cells: list[Cell], out: str | Path, options: GridOptions | None = None):
@@ -133,9 +207,34 @@ def run_grid(cells: list[Cell], out: str | Path, options: GridOptions | None = N
         results[cell.name] = _row(cell, metrics, status)
         write_results(out, [results[c.name] for c in cells if c.name in results])
         _progress(results, len(cells))
-    table = write_results(out, [results[c.name] for c in cells if c.name in results])
-    log.info("grid done in %.1f s", time.perf_counter() - t0)
+    wall = time.perf_counter() - t0
+    footer = (f"Grid: {len(cells)} cells ({len(todo)} run now, {len(cells) - len(todo)} finished earlier) in "
+              f"{wall:.0f} s wall on {hardware()}; executor {opts.executor}, {opts.cpus_per_run} CPU and "
+              f"{opts.gpus_per_run:g} GPU a cell.")
+    table = write_results(out, [results[c.name] for c in cells if c.name in results], footer)
+    log.info("grid done in %.1f s", wall)
     return table
+
+
+def hardware() -> str:
+    """This machine in words: CPU model and count, and the GPU when torch sees one."""
+    import platform
+
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            model = next((line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")), model)
+    except OSError:
+        pass
+    gpu = "no GPU"
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            gpu = f"{torch.cuda.device_count()} x {torch.cuda.get_device_name(0)}"
+    except ImportError:
+        pass
+    return f"{os.cpu_count()} CPUs ({model}), {gpu}"
 
 
 def _progress(results: dict, total: int) -> None:
@@ -154,24 +253,28 @@ def _row(cell: Cell, metrics: dict[str, Any] | None, status: str) -> dict[str, A
 def _run_local(cells: list[Cell], out: Path, opts: GridOptions):
     """One subprocess a cell, ``workers`` at once; a killed or failed process is retried."""
     workers = opts.workers or max(1, (os.cpu_count() or 1) // max(1, opts.cpus_per_run))
+    pool = GpuPool(opts.gpus if opts.gpus is not None else (local_gpus() if opts.gpus_per_run > 0 else []),
+                   opts.gpus_per_run)
     queue = [(cell, 0) for cell in cells]
-    running: dict[subprocess.Popen, tuple[Cell, int, Path]] = {}
+    running: dict[subprocess.Popen, tuple[Cell, int, Path, list[str]]] = {}
     env = dict(os.environ, SEQMBO_THREADS=str(max(1, opts.cpus_per_run)))
     while queue or running:
-        while queue and len(running) < workers:
+        while queue and len(running) < workers and (gpus := pool.take()) is not None:
             cell, tries = queue.pop(0)
             log_path = out / "runs" / f"{cell.name}.log"
             spec = json.dumps({"cell": asdict(cell), "out": str(out / "runs" / cell.name), "device": opts.device})
+            cell_env = dict(env, CUDA_VISIBLE_DEVICES=",".join(gpus)) if pool.need else env
             with open(log_path, "w") as fh:
                 proc = subprocess.Popen([sys.executable, "-m", "seqmbo.bench", spec], stdout=fh, stderr=subprocess.STDOUT,
-                                        env=env)
-            running[proc] = (cell, tries, log_path)
+                                        env=cell_env)
+            running[proc] = (cell, tries, log_path, gpus)
         time.sleep(0.2)
         for proc in [p for p in running if p.poll() is not None]:
-            cell, tries, log_path = running.pop(proc)
+            cell, tries, log_path, gpus = running.pop(proc)
+            pool.give(gpus)
             metrics = finished(out / "runs" / cell.name) if proc.returncode == 0 else None
             if metrics is not None:
-                yield cell, metrics, "done"
+                yield cell, ({**metrics, "gpus": ",".join(gpus)} if pool.need else metrics), "done"
             elif tries < opts.retries:
                 log.warning("cell %s failed (exit %s); retrying", cell.name, proc.returncode)
                 queue.append((cell, tries + 1))
@@ -190,12 +293,9 @@ def _last_line(path: Path) -> str:
 
 def _run_ray(cells: list[Cell], out: Path, opts: GridOptions):
     """Each cell a Ray task with its CPUs/GPUs; Ray retries a cell whose worker died, and one that raised."""
-    try:
-        import ray
-    except ImportError:
-        raise InvalidInputError("--executor ray needs Ray: pip install 'seqmbo[ray]'") from None
-    ray.init(address=opts.address, ignore_reinit_error=True, log_to_driver=False,
-             **({} if opts.address else {"num_cpus": opts.workers or os.cpu_count()}))
+    from seqmbo.sharding import init_ray
+
+    ray = init_ray(opts.address, opts.workers or os.cpu_count())
     remote = ray.remote(num_cpus=opts.cpus_per_run, num_gpus=opts.gpus_per_run, max_retries=opts.retries,
                         retry_exceptions=True)(_ray_cell)
     pending = {remote.remote(asdict(cell), str(out / "runs" / cell.name), opts.device, opts.cpus_per_run): cell
@@ -210,22 +310,51 @@ def _run_ray(cells: list[Cell], out: Path, opts: GridOptions):
 
 
 def _ray_cell(cell: dict, out: str, device: str, threads: int) -> dict:
+    import ray
     import torch
 
     torch.set_num_threads(max(1, threads))
-    return run_cell(Cell(**cell), Path(out), device)
+    metrics = run_cell(Cell(**cell), Path(out), device)
+    gpus = ray.get_gpu_ids()
+    return {**metrics, "gpus": ",".join(str(g) for g in gpus)} if gpus else metrics
 
 
-def write_results(out: Path, rows: list[dict[str, Any]]):
-    """``results.csv`` and ``summary.md``, atomically; returns the results table."""
+def write_results(out: Path, rows: list[dict[str, Any]], footer: str = ""):
+    """``results.csv``, ``summary.md`` and ``readme_table.md`` (with ``footer``, the grid's wall time
+    and hardware, once it is done), atomically; returns the results table."""
     import pandas as pd
 
     from seqmbo.io import write_outputs
 
     table = pd.DataFrame(rows)
+    tail = f"\n{footer}\n" if footer else ""
     write_outputs(out, {"results.csv": lambda p: table.to_csv(p, index=False),
-                        "summary.md": lambda p: p.write_text(summary_markdown(table))})
+                        "summary.md": lambda p: p.write_text(summary_markdown(table) + tail),
+                        "readme_table.md": lambda p: p.write_text(readme_table(table) + tail)})
     return table
+
+
+README_COLUMNS = (("p100", "score_norm_p100", 3), ("p50", "score_norm_p50", 3), ("diversity", "diversity", 2),
+                  ("novelty distance", "novelty_distance", 2), ("validity", "validity", 2))
+
+
+def readme_table(table) -> str:
+    """The README's benchmark table from a results table: one row a task and method, mean ± std
+    over the finished seeds; the oracle column says ``learned oracle`` where a model scores."""
+    if table.empty or "status" not in table:
+        return "no runs\n"
+    ok = table[table["status"].str.startswith("done")]
+    lines = ["| task | oracle | generator | proxy | seeds | " + " | ".join(c for c, _, _ in README_COLUMNS) + " |",
+             "|" + "---|" * (5 + len(README_COLUMNS))]
+    for (task, gen, proxy), grp in ok.groupby(["task_arg", "generator", "proxy"], sort=False):
+        kind = grp["oracle_kind"].dropna().iloc[0] if "oracle_kind" in grp and grp["oracle_kind"].notna().any() else "—"
+        kind = "learned oracle" if kind == "learned" else kind
+        cells = []
+        for _, key, digits in README_COLUMNS:
+            vals = grp[key].dropna() if key in grp else grp.iloc[:0, 0]
+            cells.append(f"{vals.mean():.{digits}f} ± {vals.std(ddof=0):.{digits}f}" if len(vals) else "—")
+        lines.append(f"| {task} | {kind} | {gen} | {proxy} | {len(grp)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def summary_markdown(table) -> str:
@@ -238,6 +367,8 @@ def summary_markdown(table) -> str:
              "|" + "---|" * (5 + len(keys))]
     for (task, gen, proxy), grp in table.groupby(["task_arg", "generator", "proxy"], sort=False):
         good = grp[grp["status"].str.startswith("done")]
+        if "oracle_kind" in good and (good["oracle_kind"] == "learned").any():
+            task = f"{task} (learned oracle)"
         cells = [f"{good[k].mean():.3f} ± {good[k].std(ddof=0):.3f}" if k in good and good[k].notna().any() else "—"
                  for k in keys]
         lines.append(f"| {task} | {gen} | {proxy} | {len(good)} | {len(grp) - len(good)} | " + " | ".join(cells) + " |")

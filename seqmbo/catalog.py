@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-ORACLE_KIND = {"landscape": "exact", "ehrlich": "closed-form", "molecules": "rdkit"}
+ORACLE_KIND = {"landscape": "exact", "ehrlich": "closed-form", "molecules": "rdkit", "learned": "learned"}
 
 
 def task_rows() -> list[dict[str, Any]]:
@@ -21,7 +21,7 @@ def task_rows() -> list[dict[str, Any]]:
             row["space"] = f"{spec['dim']} x {spec['num_states']} states"
             row["offline"] = str(spec.get("offline_size", 2000))
             row["data"] = "built-in"
-        elif kind == "landscape":
+        elif kind in ("landscape", "learned"):
             alphabet = spec.get("alphabet", "ACGT")
             row["design"] = {"ACGT": "dna", "ACDEFGHIKLMNPQRSTVWY": "protein"}.get(alphabet, "sequence")
             letters = {"ACGT": "ACGT", "ACDEFGHIKLMNPQRSTVWY": "20 amino acids"}.get(alphabet, alphabet)
@@ -30,6 +30,8 @@ def task_rows() -> list[dict[str, Any]]:
             row["offline"] = f"{spec['offline_rows']} ({rule})" if "offline_rows" in spec else rule
             ds = spec.get("dataset")
             row["data"] = ("present" if is_present(ds) else f"missing ({ds})") if ds else "file"
+            if kind == "learned":
+                row["oracle"] = f"learned oracle (held-out Spearman {spec.get('oracle_spearman', '?')})"
         else:
             row["design"] = "molecule"
             row["space"] = "SMILES (SELFIES tokens)"

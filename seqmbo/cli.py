@@ -86,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--generators", default=None, help="comma-separated generators (random is always added)")
     b.add_argument("--proxies", default="ensemble", help="comma-separated proxies (default: ensemble)")
     b.add_argument("--seeds", type=int, default=None, help="seeds 0..N-1 of every cell (default 8)")
-    b.add_argument("--preset", default=None, help="a named grid: smoke")
+    b.add_argument("--preset", default=None, help="a named grid: smoke, readme (the README's benchmark table)")
     b.add_argument("--executor", choices=("local", "ray"), default="local")
     b.add_argument("--workers", type=int, default=None, help="local processes at once (default: cores / cpus-per-run)")
     b.add_argument("--address", default=None, help="join this Ray cluster (default: start a local Ray)")
@@ -225,25 +225,22 @@ def _fresh_folder(base: str) -> str:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from seqmbo.bench import PRESETS, GridOptions, make_grid, run_grid
+    from seqmbo.bench import GridOptions, make_grid, preset_grid, run_grid
     from seqmbo.run import RunConfig, parse_setting
 
-    preset = {}
-    if args.preset is not None:
-        if args.preset not in PRESETS:
-            raise SeqmboError(f"unknown preset {args.preset!r}; presets: {', '.join(PRESETS)}")
-        preset = PRESETS[args.preset]
-    tasks = args.tasks.split(",") if args.tasks else preset.get("tasks")
-    generators = args.generators.split(",") if args.generators else preset.get("generators")
-    if not tasks or not generators:
-        raise SeqmboError("give --tasks and --generators, or a --preset")
-    settings = {k: (dict(v) if isinstance(v, dict) else v) for k, v in preset.get("settings", {}).items()}
+    settings: dict = {}
     probe = RunConfig()
     for item in args.set:  # each cell applies them with RunConfig.set, as design does
         key, value = parse_setting(item)
         probe.set(key, value)  # checks the name and type now, before any cell runs
         settings[key] = value
-    cells = make_grid(tasks, generators, args.proxies.split(","), args.seeds or preset.get("seeds", 8), settings)
+    if args.preset is not None:
+        cells = preset_grid(args.preset, settings, args.seeds)
+    elif args.tasks and args.generators:
+        cells = make_grid(args.tasks.split(","), args.generators.split(","), args.proxies.split(","), args.seeds or 8,
+                          settings)
+    else:
+        raise SeqmboError("give --tasks and --generators, or a --preset")
     opts = GridOptions(args.executor, args.workers, args.cpus_per_run, args.gpus_per_run, args.address, 1, args.device)
     table = run_grid(cells, args.out, opts)
     failed = int((table["status"] == "failed").sum())

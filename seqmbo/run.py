@@ -217,6 +217,9 @@ def summarize(cfg: RunConfig, task, candidates: list[str], pred, raw: list[str],
         valid &= np.isfinite(oracle_y)
         table["oracle"] = oracle_y
         metrics["oracle_calls_design"] = task.oracle.design_calls
+        metrics["oracle_kind"] = task.oracle_kind  # "learned": scores come from a model, not a measurement
+        if "oracle_spearman" in task.spec:
+            metrics["oracle_spearman"] = task.spec["oracle_spearman"]
         metrics.update(score_metrics(oracle_y, task.normalize, task.y_min))
         metrics["dataset_best_norm"] = task.dataset_best_norm
         if space.kind == "molecule":

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from seqmbo.errors import InvalidInputError, UnknownNameError
-from seqmbo.tasks import sequence_tasks
+from seqmbo.tasks import learned_tasks, sequence_tasks
 
 
 
@@ -73,6 +73,7 @@ def builders() -> dict[str, Callable[[dict], Any]]:
     out: dict[str, Callable[[dict], Any]] = {
         "landscape": sequence_tasks.build_landscape,
         "ehrlich": sequence_tasks.build_ehrlich,
+        "learned": learned_tasks.build_learned,
     }
     try:
         from seqmbo.tasks import molecule_tasks

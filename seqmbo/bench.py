@@ -274,7 +274,8 @@ def _run_local(cells: list[Cell], out: Path, opts: GridOptions):
             pool.give(gpus)
             metrics = finished(out / "runs" / cell.name) if proc.returncode == 0 else None
             if metrics is not None:
-                yield cell, ({**metrics, "gpus": ",".join(gpus)} if pool.need else metrics), "done"
+                extra = {"attempts": tries + 1, **({"gpus": ",".join(gpus)} if pool.need else {})}
+                yield cell, {**metrics, **extra}, "done"
             elif tries < opts.retries:
                 log.warning("cell %s failed (exit %s); retrying", cell.name, proc.returncode)
                 queue.append((cell, tries + 1))
@@ -314,9 +315,13 @@ def _ray_cell(cell: dict, out: str, device: str, threads: int) -> dict:
     import torch
 
     torch.set_num_threads(max(1, threads))
+    attempts = Path(f"{out}.attempts")  # one line an attempt: a retried cell shows how often it started
+    with open(attempts, "a") as fh:
+        fh.write(f"pid {os.getpid()} started {time.time():.1f}\n")
     metrics = run_cell(Cell(**cell), Path(out), device)
     gpus = ray.get_gpu_ids()
-    return {**metrics, "gpus": ",".join(str(g) for g in gpus)} if gpus else metrics
+    extra = {"attempts": len(attempts.read_text().splitlines()), **({"gpus": ",".join(map(str, gpus))} if gpus else {})}
+    return {**metrics, **extra}
 
 
 def write_results(out: Path, rows: list[dict[str, Any]], footer: str = ""):

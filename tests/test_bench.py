@@ -100,3 +100,4 @@ def test_ray_grid_survives_a_killed_worker(tmp_path):
     table = box["table"]
     assert list(table["status"]) == ["done"] * 4
     assert len(pd.read_csv(tmp_path / "results.csv")) == 4
+    assert sorted(table["attempts"]) == [1, 1, 1, 2]  # the killed cell started twice, the others once

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from seqmbo.errors import InvalidInputError
+from seqmbo.errors import InvalidInputError, SeqmboError
 
 log = logging.getLogger(__name__)
 
@@ -201,6 +201,7 @@ def run_grid(cells: list[Cell], out: str | Path, options: GridOptions | None = N
         else:
             todo.append(cell)
     log.info("grid: %d cells, %d finished earlier, %d to run", len(cells), len(cells) - len(todo), len(todo))
+    train_learned_oracles({c.task for c in todo})
     t0 = time.perf_counter()
     runner = _run_local if opts.executor == "local" else _run_ray
     for cell, metrics, status in runner(todo, out, opts):
@@ -214,6 +215,22 @@ def run_grid(cells: list[Cell], out: str | Path, options: GridOptions | None = N
     table = write_results(out, [results[c.name] for c in cells if c.name in results], footer)
     log.info("grid done in %.1f s", wall)
     return table
+
+
+def train_learned_oracles(tasks: set[str]) -> None:
+    """Train (or find in the cache) the oracle of each learned-oracle task once, before the cells
+    start, so parallel cells do not each train it."""
+    from seqmbo.tasks import load_task
+    from seqmbo.tasks.spec import load_spec
+
+    for task in sorted(tasks):
+        try:
+            learned = load_spec(task)["kind"] == "learned"
+        except SeqmboError:
+            continue  # the cell reports it
+        if learned:
+            log.warning("grid: the learned oracle of %s (trained once, then cached)", task)
+            load_task(task)
 
 
 def hardware() -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -73,7 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--oracle", action="append", default=[], help="an oracle to score with (repeatable)")
     ev.add_argument("--kind", choices=("dna", "protein", "molecule"), default=None)
     ev.add_argument("--out", default="evaluation", help="output folder (default: evaluation/)")
-    ev.add_argument("--jobs", type=int, default=1, help="worker processes for molecule metrics (shards: workers)")
+    ev.add_argument("--jobs", type=int, default=None,
+                    help="worker processes for molecule metrics (default 1; with --executor: workers, default all cores)")
     ev.add_argument("--executor", choices=("local", "ray"), default=None,
                     help="evaluate a molecular library in shards on local processes or Ray (default: one process)")
     ev.add_argument("--address", default=None, help="join this Ray cluster (default: start a local Ray)")
@@ -254,10 +256,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     from seqmbo.sharding import ShardOptions
 
-    sharding = (ShardOptions(args.executor, max(1, args.jobs), max(1, args.shard_size), args.address)
-                if args.executor else None)
+    workers = max(1, args.jobs or os.cpu_count() or 1)
+    sharding = ShardOptions(args.executor, workers, max(1, args.shard_size), args.address) if args.executor else None
     m = evaluate(args.library, reference=args.reference, oracle=args.oracle, kind=args.kind, out=args.out,
-                 n_jobs=args.jobs, sharding=sharding)
+                 n_jobs=args.jobs or 1, sharding=sharding)
     for key, value in m.items():
         print(f"{key:24s} {_f(value) if isinstance(value, float) else value}")
     print(f"wrote {args.out}/ (metrics.json, scores.csv, report.png)")

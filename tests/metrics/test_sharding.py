@@ -86,3 +86,18 @@ def test_ray_shards_give_the_same_metrics(nci, tmp_path, monkeypatch):
         ray.shutdown()
     _same(one, sharded)
     assert np.isfinite(sharded["oracle_qed_max"])
+
+
+def test_cli_evaluate_in_shards(nci, tmp_path, capsys):
+    from seqmbo.cli import main
+
+    lib = tmp_path / "lib.smi"
+    lib.write_text("\n".join(nci[:30]) + "\n")
+    ref = tmp_path / "ref.smi"
+    ref.write_text("\n".join(nci[20:60]) + "\n")
+    code = main(["evaluate", str(lib), "--reference", str(ref), "--oracle", "qed", "--executor", "local",
+                 "--jobs", "1", "--shard-size", "7", "--out", str(tmp_path / "ev")])
+    assert code == 0
+    metrics = json.loads((tmp_path / "ev" / "metrics.json").read_text())
+    assert metrics["n"] == 30 and metrics["novelty"] == pytest.approx(20 / 30)
+    assert len(pd.read_csv(tmp_path / "ev" / "scores.csv")) == 30

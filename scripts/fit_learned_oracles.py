@@ -24,7 +24,8 @@ def main(names: list[str]) -> int:
         task = load_task(name)
         o = task.oracle.inner
         print(f"{name}: learned oracle, held-out Spearman {o.spearman:.4f} on {o.n_holdout} rows "
-              f"(trained on {o.n_train}), fit {o.fit_s:.0f} s (this load {time.perf_counter() - t0:.0f} s); "
+              f"(trained on {o.n_train}), fit {o.fit_s:.0f} s wall, {o.fit_cpu_s or float('nan'):.0f} CPU-s "
+              f"(this load {time.perf_counter() - t0:.0f} s); "
               f"offline {len(task.dataset)} rows, best normalized {task.dataset_best_norm:.3f}", flush=True)
     return 0
 

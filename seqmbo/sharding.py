@@ -82,7 +82,8 @@ def init_ray(address: str | None, num_cpus: int | None) -> Any:
     except ImportError:
         raise InvalidInputError("--executor ray needs Ray: pip install 'seqmbo[ray]'") from None
     if not ray.is_initialized():
-        ray.init(address=address, log_to_driver=False, **({} if address else {"num_cpus": num_cpus}))
+        local = {} if address else {"num_cpus": num_cpus, "include_dashboard": False}  # no dashboard processes
+        ray.init(address=address, log_to_driver=False, **local)
     return ray
 
 

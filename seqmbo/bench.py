@@ -328,13 +328,13 @@ def _run_ray(cells: list[Cell], out: Path, opts: GridOptions):
 
 
 def _ray_cell(cell: dict, out: str, device: str, threads: int) -> dict:
+    attempts = Path(f"{out}.attempts")  # one line an attempt (first thing): a retried cell shows how often it started
+    with open(attempts, "a") as fh:
+        fh.write(f"pid {os.getpid()} started {time.time():.1f}\n")
     import ray
     import torch
 
     torch.set_num_threads(max(1, threads))
-    attempts = Path(f"{out}.attempts")  # one line an attempt: a retried cell shows how often it started
-    with open(attempts, "a") as fh:
-        fh.write(f"pid {os.getpid()} started {time.time():.1f}\n")
     metrics = run_cell(Cell(**cell), Path(out), device)
     gpus = ray.get_gpu_ids()
     extra = {"attempts": len(attempts.read_text().splitlines()), **({"gpus": ",".join(map(str, gpus))} if gpus else {})}
@@ -416,7 +416,8 @@ def published_rows(tasks: list[str]) -> list[str]:
     rows = list(csv.DictReader(path.open()))
     out = ["| method | " + " | ".join(t for t, _ in wanted) + " |", "|---|" + "---|" * len(wanted)]
     for r in rows:
-        out.append(f"| {r['Method']} | " + " | ".join(r.get(c) or "—" for _, c in wanted) + " |")
+        method = r.get("method") or r.get("Method") or "?"  # the mirror's file has "method"
+        out.append(f"| {method} | " + " | ".join(r.get(c) or "—" for _, c in wanted) + " |")
     return out
 
 

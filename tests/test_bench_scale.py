@@ -85,3 +85,17 @@ def test_readme_table_check_agrees_then_catches_a_drifted_number(tmp_path):
     readme.write_text(readme.read_text().replace("1.550 ± 0.050", "1.560 ± 0.050"))
     assert check.main([str(results), str(readme)]) == 1
     assert check.compare(readme.read_text(), results)[-1].startswith("+| utr | learned oracle | evolution")
+
+
+def test_summary_labels_learned_oracles_and_reads_the_mirror_published_file(monkeypatch, tmp_path):
+    from seqmbo.bench import summary_markdown
+
+    ref = tmp_path / "reference"
+    ref.mkdir()
+    (ref / "designbench_published.csv").write_text("method,TFBind8,UTR\nCOMs,0.945,0.699\n")
+    monkeypatch.setenv("SEQMBO_DATA_DIR", str(tmp_path))
+    table = pd.DataFrame([{"task_arg": "utr", "generator": "random", "proxy": "ensemble", "status": "done",
+                           "oracle_kind": "learned", "score_norm_p100": 0.6, "score_norm_p50": 0.3}])
+    text = summary_markdown(table)
+    assert "| utr (learned oracle) | random | ensemble | 1 | 0 | 0.600 ± 0.000 |" in text
+    assert "| COMs | 0.699 |" in text

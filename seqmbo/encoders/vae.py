@@ -157,13 +157,19 @@ class SequenceVAE:
             keep = np.random.default_rng(seed).choice(len(designs), c.max_rows, replace=False)
             designs = [designs[i] for i in np.sort(keep)]
         ids = self._ids(designs, "VAE training designs")
+        self.build(seed)
+        gen = torch.Generator(device=self.device).manual_seed(seed)
+        self.history = self._train(ids, gen)
+        self._warn_if_collapsed(designs)
+        return self
+
+    def build(self, seed: int) -> "SequenceVAE":
+        """A fresh, untrained network, its weights seeded with ``seed`` (global RNG untouched)."""
+        c = self.config
         net_cls = ConvVAE if self.arch == "conv" else GRUVAE
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             self.net = net_cls(self.space.vocab_size + 1, self.space.max_length, c.latent_dim, c.hidden).to(self.device)
-        gen = torch.Generator(device=self.device).manual_seed(seed)
-        self.history = self._train(ids, gen)
-        self._warn_if_collapsed(designs)
         return self
 
     def _train(self, ids: torch.Tensor, gen: torch.Generator) -> list[float]:

@@ -23,6 +23,7 @@ def add_parser(sub) -> None:
                    help="stop after this many minutes; a later call resumes from the checkpoint")
     p.add_argument("--max-steps", type=int, default=d.max_steps, help=f"steps of a complete pre-training ({d.max_steps})")
     p.add_argument("--max-molecules", type=int, default=d.max_molecules, help="a random subset of the library (0: all)")
+    p.add_argument("--heldout", type=int, default=d.heldout, help=f"molecules held out to measure reconstruction ({d.heldout})")
     p.add_argument("--latent-dim", type=int, default=d.latent_dim)
     p.add_argument("--hidden", type=int, default=d.hidden)
     p.add_argument("--batch-size", type=int, default=d.batch_size)
@@ -45,7 +46,7 @@ def command(args: argparse.Namespace) -> int:
 
     if args.max_minutes is not None and args.max_minutes <= 0:
         raise InvalidInputError(f"--max-minutes must be positive, got {args.max_minutes}")
-    config = PretrainConfig(library=args.library, max_steps=args.max_steps, max_molecules=args.max_molecules,
+    config = PretrainConfig(library=args.library, max_steps=args.max_steps, max_molecules=args.max_molecules, heldout=args.heldout,
                             latent_dim=args.latent_dim, hidden=args.hidden, batch_size=args.batch_size,
                             beta=args.beta, seed=args.seed)
     device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device

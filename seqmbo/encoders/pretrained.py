@@ -196,7 +196,8 @@ def _save_npy(path: Path, array: np.ndarray) -> None:
 
 # ---------------------------------------------------------------------------- training
 def pretrain(config: PretrainConfig | None = None, *, max_minutes: float | None = None, root: Path | None = None,
-             device: str | torch.device = "cpu", checkpoint_minutes: float = 2.0, eval_every: int = 500) -> PretrainResult:
+             device: str | torch.device = "cpu", checkpoint_minutes: float = 2.0, eval_every: int = 500,
+             stop_step: int | None = None) -> PretrainResult:
     """Pre-train (or resume, or just load) the molecule VAE of ``config`` in its cache folder.
 
     Args:
@@ -206,6 +207,7 @@ def pretrain(config: PretrainConfig | None = None, *, max_minutes: float | None 
         device: where to train.
         checkpoint_minutes: interval between checkpoints.
         eval_every: steps between points of the learning curve.
+        stop_step: stop when this step is reached (like an interruption; a later call resumes).
 
     Returns:
         The VAE (evaluation mode), its folder, the steps done, whether ``max_steps`` was reached,
@@ -218,7 +220,8 @@ def pretrain(config: PretrainConfig | None = None, *, max_minutes: float | None 
     vae = SequenceVAE(space, config.vae_config(), device=device).build(config.seed)
     run = _Run(config, vae, folder, heldout[:CURVE_ROWS])
     run.resume()
-    run.train(np.where(ids < 0, space.vocab_size, ids), max_minutes, checkpoint_minutes, max(1, eval_every))
+    last = config.max_steps if stop_step is None else min(stop_step, config.max_steps)
+    run.train(np.where(ids < 0, space.vocab_size, ids), last, max_minutes, checkpoint_minutes, max(1, eval_every))
     vae.net.eval()
     return PretrainResult(vae, folder, run.step, run.step >= config.max_steps, run.curve)
 
@@ -244,18 +247,21 @@ class _Run:
         self.curve = json.loads((self.folder / "meta.json").read_text())["curve"]
         log.info("resuming pre-training at step %d (%.1f min done)", self.step, self.elapsed / 60)
 
-    def save(self) -> None:
+    def save(self, final: bool = False) -> None:
         state = {"model": self.vae.net.state_dict(), "optimizer": self.opt.state_dict(), "noise": self.gen.get_state(),
                  "step": torch.tensor(self.step), "elapsed": torch.tensor(self.elapsed)}
         _atomic(self.folder / "checkpoint.pt", lambda p: torch.save(state, p))
         from seqmbo import __version__
 
         meta = {"config": dataclasses.asdict(self.config), "version": __version__, "step": self.step,
-                "minutes": round(self.elapsed / 60, 2), "done": self.step >= self.config.max_steps, "curve": self.curve}
+                "minutes": round(self.elapsed / 60, 2), "done": self.step >= self.config.max_steps,
+                "state": "done" if self.step >= self.config.max_steps else "stopped" if final else "training",
+                "curve": self.curve}
         _atomic(self.folder / "meta.json", lambda p: p.write_text(json.dumps(meta, indent=1)))
 
-    def train(self, ids: np.ndarray, max_minutes: float | None, checkpoint_minutes: float, eval_every: int) -> None:
-        """Steps until ``max_steps`` or the time limit; a checkpoint every ``checkpoint_minutes`` and at the end."""
+    def train(self, ids: np.ndarray, last: int, max_minutes: float | None, checkpoint_minutes: float,
+              eval_every: int) -> None:
+        """Steps until step ``last`` or the time limit; a checkpoint every ``checkpoint_minutes`` and at the end."""
         from seqmbo.progress import bar
 
         c, net = self.config, self.vae.net
@@ -264,7 +270,7 @@ class _Run:
         start = last_save = time.monotonic()
         base, losses, batches = self.elapsed, [], None
         net.train()
-        for step in bar(range(self.step, c.max_steps), "pre-training", total=c.max_steps, initial=self.step):
+        for step in bar(range(self.step, last), "pre-training", total=c.max_steps, initial=self.step):
             if max_minutes is not None and time.monotonic() - start > 60 * max_minutes:
                 break
             epoch, pos = divmod(step, -(-len(ids) // c.batch_size))
@@ -280,7 +286,7 @@ class _Run:
             if time.monotonic() - last_save > 60 * checkpoint_minutes:
                 self.save()
                 last_save = time.monotonic()
-        self.save()
+        self.save(final=True)
 
     def _step(self, batch: torch.Tensor, step: int) -> float:
         c = self.config
@@ -324,10 +330,12 @@ def epoch_batches(lengths: np.ndarray, batch_size: int, seed: int, epoch: int) -
 
 
 def load_pretrained(config: PretrainConfig | None = None, *, root: Path | None = None, folder: Path | None = None,
-                    device: str | torch.device = "cpu") -> SequenceVAE | None:
+                    device: str | torch.device = "cpu", settled: bool = False) -> SequenceVAE | None:
     """The cached VAE of ``config`` (or of ``folder``), in evaluation mode; ``None`` when none is cached.
 
-    The VAE's ``space`` is the library's :class:`MoleculeSpace`; ``vae.meta`` holds ``meta.json``.
+    With ``settled``, a pre-training still under way (or interrupted: its ``meta.json`` says
+    ``training``) counts as not cached. The VAE's ``space`` is the library's
+    :class:`MoleculeSpace`; ``vae.meta`` holds ``meta.json``.
     """
     if folder is None:
         config = config or PretrainConfig()
@@ -340,6 +348,8 @@ def load_pretrained(config: PretrainConfig | None = None, *, root: Path | None =
     if not (folder / "checkpoint.pt").is_file():
         return None
     meta = json.loads((folder / "meta.json").read_text())
+    if settled and meta.get("state") == "training":
+        return None
     config = PretrainConfig(**{**meta["config"], "standardize": tuple(meta["config"]["standardize"])})
     space = _space_from_json(json.loads((folder / "space.json").read_text()))
     vae = SequenceVAE(space, config.vae_config(), device=device).build(config.seed)

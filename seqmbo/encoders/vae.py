@@ -117,6 +117,7 @@ class SequenceVAE:
         self.arch = c.arch if c.arch != "auto" else ("conv" if space.is_fixed_length else "gru")
         self.net: torch.nn.Module | None = None
         self.history: list[float] = []
+        self.meta: dict = {}  # a pre-trained VAE's meta.json
 
     def __repr__(self) -> str:
         return f"SequenceVAE({self.arch}, {self.config!r})"
@@ -269,18 +270,30 @@ def check_designs(space, designs: Sequence[str], where: str) -> None:
     """
     if isinstance(designs, str):
         raise InvalidInputError(f"{where}: pass a list of designs, not one string")
-    tokens_of = getattr(space, "selfies_tokens", None)
-    vocab = set(space.alphabet)
     for i, d in enumerate(designs):
-        why = space.problem(d)
-        if why is None and callable(tokens_of):
-            toks = tokens_of(d)
-            unseen = [t for t in toks or () if t not in vocab]
-            if toks is None:
-                why = "cannot be written as SELFIES"
-            elif unseen:
-                why = f"has SELFIES token {unseen[0]!r}, unseen by the encoder's vocabulary"
-            elif len(toks) > space.max_length:
-                why = f"has {len(toks)} tokens, more than the encoder's maximum of {space.max_length}"
+        why = unencodable(space, d)
         if why is not None:
             raise InvalidInputError(f"{where}: design {i + 1} ({str(d)[:40]!r}) {why}")
+
+
+def encodable(space, designs: Sequence[str]) -> np.ndarray:
+    """Boolean mask ``(n,)``: which designs an encoder over ``space`` can take (see :func:`check_designs`)."""
+    return np.array([unencodable(space, d) is None for d in designs], dtype=bool)
+
+
+def unencodable(space, design: str) -> str | None:
+    """Why an encoder over ``space`` cannot take ``design`` (``None`` when it can)."""
+    why = space.problem(design)
+    tokens_of = getattr(space, "selfies_tokens", None)
+    if why is not None or not callable(tokens_of):
+        return why
+    toks = tokens_of(design)
+    if toks is None:
+        return "cannot be written as SELFIES"
+    vocab = set(space.alphabet)
+    unseen = [t for t in toks if t not in vocab]
+    if unseen:
+        return f"has SELFIES token {unseen[0]!r}, unseen by the encoder's vocabulary"
+    if len(toks) > space.max_length:
+        return f"has {len(toks)} tokens, more than the encoder's maximum of {space.max_length}"
+    return None

@@ -54,6 +54,9 @@ class LatentConfig(VAESettings):
             (always fit), a dataset id or SMILES file (its pre-trained VAE, built now if not
             cached, for at most ``pretrain_minutes``) or the folder of a pre-trained VAE.
         pretrain_minutes: time limit of a pre-training started by a run.
+        encoder: molecules only: ``string`` (the VAE's SELFIES encoder) or ``graph`` (a GINE graph
+            encoder trained on the offline designs into the same latent space:
+            :class:`~seqmbo.encoders.graph_vae.GraphVAE`); ``graph_epochs`` its training passes.
     """
 
     method: str = "bo"
@@ -78,6 +81,8 @@ class LatentConfig(VAESettings):
     quality_samples: int = 256
     pretrained: str = "auto"
     pretrain_minutes: float = 60.0
+    encoder: str = "string"
+    graph_epochs: int = 10
 
 
 class LatentGenerator(GeneratorBase):
@@ -106,6 +111,9 @@ class LatentGenerator(GeneratorBase):
                                     "gp_rows >= 1 and steps >= 0")
         if c.method == "cma" and c.batch < 2:
             raise InvalidInputError("generator 'latent': method 'cma' needs batch (its population) >= 2")
+        if c.encoder not in ("string", "graph") or c.graph_epochs < 1:
+            raise InvalidInputError(f"generator 'latent': encoder must be 'string' or 'graph' and graph_epochs >= 1, "
+                                    f"got {c.encoder!r}, {c.graph_epochs}")
         c.torch_device()  # checks the device name
         self.quality: dict[str, float] = {}
         self.vae: SequenceVAE | None = None
@@ -125,6 +133,8 @@ class LatentGenerator(GeneratorBase):
         check_designs(space, dataset.designs, f"{dataset.name} (generator 'latent')")
         seed = int(rng.integers(0, 2**31 - 1))
         self.vae, heldout, enc = self._encoder(dataset, rng, seed)
+        if c.encoder == "graph":
+            self.vae = self._graph_encoder(enc, seed)
         codes = self.vae.encode(enc.designs)
         bounds = _box(codes, c.margin)
         order = np.argsort(-enc.y, kind="stable")[: c.seed_top]
@@ -139,6 +149,14 @@ class LatentGenerator(GeneratorBase):
         self._fill(objective, codes[order], codes, bounds, n, set(dataset.designs), rng)
         self.quality = self._measure(enc, heldout, rng)
         return _ranked(objective.pool, dataset, n)
+
+    def _graph_encoder(self, enc: Dataset, seed: int):
+        """A graph encoder into the latent space of ``self.vae``, trained on the offline designs ``enc``."""
+        from seqmbo.encoders.graph_vae import GraphVAE
+
+        if getattr(enc.space, "kind", None) != "molecule":
+            raise InvalidInputError("generator 'latent': encoder 'graph' needs a molecule task")
+        return GraphVAE(self.vae, epochs=self.config.graph_epochs, seed=seed).fit(enc.designs)
 
     def _encoder(self, dataset: Dataset, rng: np.random.Generator, seed: int) -> tuple[SequenceVAE, np.ndarray, Dataset]:
         """The VAE, the rows that measure its reconstruction, and the offline designs it can encode.

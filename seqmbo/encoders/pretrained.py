@@ -270,23 +270,25 @@ class _Run:
         start = last_save = time.monotonic()
         base, losses, batches = self.elapsed, [], None
         net.train()
-        for step in bar(range(self.step, last), "pre-training", total=c.max_steps, initial=self.step):
-            if max_minutes is not None and time.monotonic() - start > 60 * max_minutes:
-                break
-            epoch, pos = divmod(step, -(-len(ids) // c.batch_size))
-            if batches is None or pos == 0:
-                batches = epoch_batches(lengths, c.batch_size, c.seed, epoch)
-            rows = batches[pos]
-            batch = data[torch.as_tensor(rows, device=data.device), : min(data.shape[1], int(lengths[rows].max()) + 1)]
-            losses.append(self._step(batch, step))
-            self.step, self.elapsed = step + 1, base + time.monotonic() - start
-            if self.step % eval_every == 0:
-                self._point(losses)
-                losses = []
-            if time.monotonic() - last_save > 60 * checkpoint_minutes:
-                self.save()
-                last_save = time.monotonic()
-        self.save(final=True)
+        try:
+            for step in bar(range(self.step, last), "pre-training", total=c.max_steps, initial=self.step):
+                if max_minutes is not None and time.monotonic() - start > 60 * max_minutes:
+                    break
+                epoch, pos = divmod(step, -(-len(ids) // c.batch_size))
+                if batches is None or pos == 0:
+                    batches = epoch_batches(lengths, c.batch_size, c.seed, epoch)
+                rows = batches[pos]
+                batch = data[torch.as_tensor(rows, device=data.device), : min(data.shape[1], int(lengths[rows].max()) + 1)]
+                losses.append(self._step(batch, step))
+                self.step, self.elapsed = step + 1, base + time.monotonic() - start
+                if self.step % eval_every == 0:
+                    self._point(losses)
+                    losses = []
+                if time.monotonic() - last_save > 60 * checkpoint_minutes:
+                    self.save()
+                    last_save = time.monotonic()
+        finally:  # an interruption (Ctrl-C) keeps the steps done
+            self.save(final=True)
 
     def _step(self, batch: torch.Tensor, step: int) -> float:
         c = self.config

@@ -48,7 +48,8 @@ class PretrainConfig:
 
     Attributes:
         library: a dataset id (``zinc250k``) or the path of a SMILES file.
-        max_molecules: at most this many library molecules (a seeded random subset; 0: all).
+        max_molecules: at most this many library molecules (a seeded random subset; 0: all; the default
+            50,000 keeps a CPU pre-training to about an hour).
         heldout: molecules kept out of training, to measure reconstruction.
         standardize: standardization steps of the space (see :class:`MoleculeSpace`).
         organic_only: keep only molecules whose atoms SELFIES constrains (H B C N O F P S Cl Br I).
@@ -61,7 +62,7 @@ class PretrainConfig:
     """
 
     library: str = "zinc250k"
-    max_molecules: int = 0
+    max_molecules: int = 50_000
     heldout: int = 2000
     standardize: tuple[str, ...] = ("neutralize",)
     organic_only: bool = True
@@ -166,15 +167,19 @@ def prepare_library(config: PretrainConfig, folder: Path) -> tuple[MoleculeSpace
     log.info("preparing %d library molecules (canonical SMILES, SELFIES tokens)", len(smiles))
     probe = MoleculeSpace(("[C]",), 1, 10_000, tuple(config.standardize))
     prepared = probe.prepare(smiles)
-    unique = list(dict.fromkeys(prepared.smiles))
+    tokens = dict(zip(prepared.smiles, prepared.tokens))  # canonical SMILES -> SELFIES tokens, de-duplicated
+    unique = list(tokens)
     if len(unique) < config.heldout + config.batch_size:
         raise InvalidInputError(f"pretrain: {config.library} has {len(unique)} usable molecules, fewer than "
                                 f"heldout + batch_size = {config.heldout + config.batch_size}")
     order = rng.permutation(len(unique))
     heldout = [unique[i] for i in order[: config.heldout]]
-    train = [unique[i] for i in order[config.heldout :]]
-    space = MoleculeSpace.from_smiles(train, standardize=config.standardize, name=Path(config.library).name)
-    ids = space.encode(train)
+    train = [tokens[unique[i]] for i in order[config.heldout :]]
+    space = MoleculeSpace.from_tokens(train, standardize=config.standardize, name=Path(config.library).name)
+    ids = np.full((len(train), space.max_length), PAD, dtype=np.int64)
+    index = {t: i for i, t in enumerate(space.alphabet)}
+    for r, toks in enumerate(train):
+        ids[r, : len(toks)] = [index[t] for t in toks[: space.max_length]]
     folder.mkdir(parents=True, exist_ok=True)
     _atomic(files[0], lambda p: p.write_text(json.dumps(_space_to_json(space))))
     _atomic(files[1], lambda p: _save_npy(p, ids.astype(np.int16)))

@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from seqmbo._config import with_overrides
-from seqmbo.encoders.vae import SequenceVAE, _kl, check_designs
+from seqmbo.encoders.vae import LatentCodes, SequenceVAE, check_designs
 from seqmbo.errors import InvalidInputError
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ class _GraphEncoderNet(nn.Module):
         return mu, logvar.clamp(-10, 5)
 
 
-class GraphVAE:
+class GraphVAE(LatentCodes):
     """A GINE graph encoder and the frozen SELFIES decoder of ``vae`` (see the module docstring).
 
     Args:
@@ -171,10 +171,6 @@ class GraphVAE:
         mu = torch.cat([m for m, _ in out]).double().cpu().numpy()
         return mu, torch.cat([v for _, v in out]).double().cpu().numpy()
 
-    def encode(self, designs: Sequence[str]) -> np.ndarray:
-        """Graph posterior mean codes ``(n, d)`` float64."""
-        return self.encode_dist(designs)[0]
-
     def decode(self, z: np.ndarray) -> list[str]:
         """SMILES decoded from codes ``(n, d)`` by the string VAE's decoder."""
         return self.vae.decode(z)
@@ -182,8 +178,3 @@ class GraphVAE:
     def sample_prior(self, n: int, rng: np.random.Generator) -> list[str]:
         """``n`` designs decoded from prior codes (the decoder's prior: the same as the string VAE's)."""
         return self.vae.sample_prior(n, rng)
-
-    def kl_per_dim(self, designs: Sequence[str]) -> np.ndarray:
-        """Mean KL to the prior of each latent dimension of the graph posteriors ``(d,)`` (nats)."""
-        mu, logvar = self.encode_dist(designs)
-        return _kl(torch.as_tensor(mu), torch.as_tensor(logvar)).mean(0).numpy()

@@ -96,7 +96,20 @@ class VAESettings:
         return torch.device(self.device)
 
 
-class SequenceVAE:
+class LatentCodes:
+    """What an encoder with ``encode_dist`` (designs -> means, log-variances ``(n, d)``) derives from it."""
+
+    def encode(self, designs: Sequence[str]) -> np.ndarray:
+        """Posterior mean codes ``(n, d)`` float64."""
+        return self.encode_dist(designs)[0]
+
+    def kl_per_dim(self, designs: Sequence[str]) -> np.ndarray:
+        """Mean KL to the prior of each latent dimension over ``designs`` ``(d,)`` (nats)."""
+        mu, logvar = self.encode_dist(designs)
+        return _kl(torch.as_tensor(mu), torch.as_tensor(logvar)).mean(0).numpy()
+
+
+class SequenceVAE(LatentCodes):
     """A VAE over the designs of a space (see the module docstring).
 
     Args:
@@ -227,10 +240,6 @@ class SequenceVAE:
         mu = torch.cat([m for m, _ in out]).double().cpu().numpy()
         return mu, torch.cat([v for _, v in out]).double().cpu().numpy()
 
-    def encode(self, designs: Sequence[str]) -> np.ndarray:
-        """Posterior mean codes ``(n, d)`` float64."""
-        return self.encode_dist(designs)[0]
-
     @torch.no_grad()
     def decode(self, z: np.ndarray) -> list[str]:
         """Greedy (argmax) designs of codes ``z`` ``(n, d)``; fixed-length spaces never end early."""
@@ -251,10 +260,6 @@ class SequenceVAE:
         """``n`` designs decoded from codes drawn from the prior ``N(0, I)``."""
         return self.decode(rng.standard_normal((n, self.latent_dim)))
 
-    def kl_per_dim(self, designs: Sequence[str]) -> np.ndarray:
-        """Mean KL to the prior of each latent dimension over ``designs`` ``(d,)`` (nats)."""
-        mu, logvar = self.encode_dist(designs)
-        return _kl(torch.as_tensor(mu), torch.as_tensor(logvar)).mean(0).numpy()
 
 
 def _kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:

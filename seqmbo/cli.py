@@ -27,7 +27,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     set_enabled(False if quiet else None)
     try:
-        if args.command in ("design", "propose", "evaluate", "bench"):
+        if args.command in ("design", "propose", "evaluate", "bench", "pretrain"):
             from seqmbo.run import set_threads
 
             set_threads()
@@ -100,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     _verbosity(b)
     b.set_defaults(func=cmd_bench)
 
+    from seqmbo.pretrain import add_parser as add_pretrain
+
+    add_pretrain(sub)
     data = sub.add_parser("data", help="the dataset registry: list, pull, verify")
     dsub = data.add_subparsers(dest="data_command")
     dl = dsub.add_parser("list", help="registered datasets and whether they are present")

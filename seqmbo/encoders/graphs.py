@@ -130,3 +130,31 @@ class GraphSet:
         else:
             chosen = [self.graphs[int(i)] for i in torch.as_tensor(idx).reshape(-1).tolist()]
         return Batch.from_data_list(chosen)
+
+
+class GraphTrunk(torch.nn.Module):
+    """GINE layers over a molecular graph batch (Hu et al. 2020), pooled per graph: ``(n_graphs, 2 * hidden)``.
+
+    Atom features are embedded to ``hidden``, pass ``layers`` GINEConv layers with residuals
+    (bond features on the edges), and are pooled by sum (scaled by 1/10) and mean.
+    """
+
+    def __init__(self, hidden: int, layers: int) -> None:
+        super().__init__()
+        from torch import nn
+        from torch_geometric.nn import GINEConv
+
+        self.embed = nn.Linear(ATOM_DIM, hidden)
+        self.convs = nn.ModuleList(
+            GINEConv(nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, hidden)), edge_dim=BOND_DIM)
+            for _ in range(layers)
+        )
+
+    def forward(self, batch) -> torch.Tensor:
+        from torch_geometric.nn import global_add_pool, global_mean_pool
+
+        h = self.embed(batch.x)
+        for conv in self.convs:
+            h = h + torch.relu(conv(h, batch.edge_index, batch.edge_attr))
+        size = int(batch.num_graphs)
+        return torch.cat([global_add_pool(h, batch.batch, size) / 10.0, global_mean_pool(h, batch.batch, size)], 1)

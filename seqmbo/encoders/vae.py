@@ -96,7 +96,20 @@ class VAESettings:
         return torch.device(self.device)
 
 
-class SequenceVAE:
+class LatentCodes:
+    """What an encoder with ``encode_dist`` (designs -> means, log-variances ``(n, d)``) derives from it."""
+
+    def encode(self, designs: Sequence[str]) -> np.ndarray:
+        """Posterior mean codes ``(n, d)`` float64."""
+        return self.encode_dist(designs)[0]
+
+    def kl_per_dim(self, designs: Sequence[str]) -> np.ndarray:
+        """Mean KL to the prior of each latent dimension over ``designs`` ``(d,)`` (nats)."""
+        mu, logvar = self.encode_dist(designs)
+        return _kl(torch.as_tensor(mu), torch.as_tensor(logvar)).mean(0).numpy()
+
+
+class SequenceVAE(LatentCodes):
     """A VAE over the designs of a space (see the module docstring).
 
     Args:
@@ -117,6 +130,7 @@ class SequenceVAE:
         self.arch = c.arch if c.arch != "auto" else ("conv" if space.is_fixed_length else "gru")
         self.net: torch.nn.Module | None = None
         self.history: list[float] = []
+        self.meta: dict = {}  # a pre-trained VAE's meta.json
 
     def __repr__(self) -> str:
         return f"SequenceVAE({self.arch}, {self.config!r})"
@@ -157,13 +171,19 @@ class SequenceVAE:
             keep = np.random.default_rng(seed).choice(len(designs), c.max_rows, replace=False)
             designs = [designs[i] for i in np.sort(keep)]
         ids = self._ids(designs, "VAE training designs")
+        self.build(seed)
+        gen = torch.Generator(device=self.device).manual_seed(seed)
+        self.history = self._train(ids, gen)
+        self._warn_if_collapsed(designs)
+        return self
+
+    def build(self, seed: int) -> "SequenceVAE":
+        """A fresh, untrained network, its weights seeded with ``seed`` (global RNG untouched)."""
+        c = self.config
         net_cls = ConvVAE if self.arch == "conv" else GRUVAE
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             self.net = net_cls(self.space.vocab_size + 1, self.space.max_length, c.latent_dim, c.hidden).to(self.device)
-        gen = torch.Generator(device=self.device).manual_seed(seed)
-        self.history = self._train(ids, gen)
-        self._warn_if_collapsed(designs)
         return self
 
     def _train(self, ids: torch.Tensor, gen: torch.Generator) -> list[float]:
@@ -220,10 +240,6 @@ class SequenceVAE:
         mu = torch.cat([m for m, _ in out]).double().cpu().numpy()
         return mu, torch.cat([v for _, v in out]).double().cpu().numpy()
 
-    def encode(self, designs: Sequence[str]) -> np.ndarray:
-        """Posterior mean codes ``(n, d)`` float64."""
-        return self.encode_dist(designs)[0]
-
     @torch.no_grad()
     def decode(self, z: np.ndarray) -> list[str]:
         """Greedy (argmax) designs of codes ``z`` ``(n, d)``; fixed-length spaces never end early."""
@@ -244,10 +260,6 @@ class SequenceVAE:
         """``n`` designs decoded from codes drawn from the prior ``N(0, I)``."""
         return self.decode(rng.standard_normal((n, self.latent_dim)))
 
-    def kl_per_dim(self, designs: Sequence[str]) -> np.ndarray:
-        """Mean KL to the prior of each latent dimension over ``designs`` ``(d,)`` (nats)."""
-        mu, logvar = self.encode_dist(designs)
-        return _kl(torch.as_tensor(mu), torch.as_tensor(logvar)).mean(0).numpy()
 
 
 def _kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -263,18 +275,30 @@ def check_designs(space, designs: Sequence[str], where: str) -> None:
     """
     if isinstance(designs, str):
         raise InvalidInputError(f"{where}: pass a list of designs, not one string")
-    tokens_of = getattr(space, "selfies_tokens", None)
-    vocab = set(space.alphabet)
     for i, d in enumerate(designs):
-        why = space.problem(d)
-        if why is None and callable(tokens_of):
-            toks = tokens_of(d)
-            unseen = [t for t in toks or () if t not in vocab]
-            if toks is None:
-                why = "cannot be written as SELFIES"
-            elif unseen:
-                why = f"has SELFIES token {unseen[0]!r}, unseen by the encoder's vocabulary"
-            elif len(toks) > space.max_length:
-                why = f"has {len(toks)} tokens, more than the encoder's maximum of {space.max_length}"
+        why = unencodable(space, d)
         if why is not None:
             raise InvalidInputError(f"{where}: design {i + 1} ({str(d)[:40]!r}) {why}")
+
+
+def encodable(space, designs: Sequence[str]) -> np.ndarray:
+    """Boolean mask ``(n,)``: which designs an encoder over ``space`` can take (see :func:`check_designs`)."""
+    return np.array([unencodable(space, d) is None for d in designs], dtype=bool)
+
+
+def unencodable(space, design: str) -> str | None:
+    """Why an encoder over ``space`` cannot take ``design`` (``None`` when it can)."""
+    why = space.problem(design)
+    tokens_of = getattr(space, "selfies_tokens", None)
+    if why is not None or not callable(tokens_of):
+        return why
+    toks = tokens_of(design)
+    if toks is None:
+        return "cannot be written as SELFIES"
+    vocab = set(space.alphabet)
+    unseen = [t for t in toks if t not in vocab]
+    if unseen:
+        return f"has SELFIES token {unseen[0]!r}, unseen by the encoder's vocabulary"
+    if len(toks) > space.max_length:
+        return f"has {len(toks)} tokens, more than the encoder's maximum of {space.max_length}"
+    return None

@@ -72,8 +72,15 @@ class GRUVAE(nn.Module):
         self.out = nn.Linear(hidden, vocab)
 
     def encode(self, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Mean and log-variance ``(n, d)`` of the posterior of ids ``(n, L)``."""
-        _, h = self.enc(self.embed(ids))  # h: (2, n, hidden)
+        """Mean and log-variance ``(n, d)`` of the posterior of ids ``(n, L)``.
+
+        The encoder reads each design up to and including its first end token, so a code does not
+        depend on how much padding follows (batches may be cut to their longest design).
+        """
+        ended = (ids == self.vocab - 1).cumsum(1) > 0
+        lengths = ((~ended).sum(1) + 1).clamp(max=ids.shape[1]).cpu()
+        packed = nn.utils.rnn.pack_padded_sequence(self.embed(ids), lengths, batch_first=True, enforce_sorted=False)
+        _, h = self.enc(packed)  # h: (2, n, hidden)
         mu, logvar = self.to_stats(torch.cat([h[0], h[1]], dim=-1)).chunk(2, dim=-1)
         return mu, logvar.clamp(-10, 5)
 

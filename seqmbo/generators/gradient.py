@@ -12,7 +12,6 @@ which also applies validity and support, and returned best first.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,11 +20,9 @@ import torch
 from seqmbo._config import with_overrides
 from seqmbo.data.dataset import Dataset
 from seqmbo.devices import DeviceLike, resolve_device, seeded_generator
+from seqmbo.encoders.relaxation import RELAXATIONS, hard_ids, present_mask, relax, smoothed_logits
 from seqmbo.errors import InvalidInputError
 from seqmbo.generators.base import GeneratorBase, Reward
-from seqmbo.spaces.sequence import PAD
-
-RELAXATIONS = ("softmax", "gumbel", "straight-through")
 OPTIMIZERS = ("adam", "sgd")
 
 
@@ -136,17 +133,15 @@ class GradientGenerator(GeneratorBase):
     def _ascend_chunk(self, soft, starts: list[str], space, gen: torch.Generator) -> list[list[str]]:
         cfg = self.config
         x0 = space.one_hot(starts).to(self.device)  # (k, L, V); designs come back in _argmax
-        present = x0.sum(-1, keepdim=True) > 0  # (k, L, 1)
-        v = x0.shape[-1]
-        other = (1 - cfg.smoothing) / max(1, v - 1)
-        theta = x0 * math.log(cfg.smoothing) + (1 - x0) * math.log(other) if v > 1 else torch.zeros_like(x0)
+        present = present_mask(x0)  # (k, L, 1)
+        theta = smoothed_logits(x0, cfg.smoothing)
         noise = torch.randn(theta.shape, generator=gen, device=theta.device)
         theta = (theta + cfg.init_noise * noise).requires_grad_(True)
         opt = (torch.optim.Adam([theta], lr=cfg.lr, maximize=True) if cfg.optimizer == "adam"
                else torch.optim.SGD([theta], lr=cfg.lr, maximize=True))
-        out = [self._argmax(theta, present, space)]
+        out = [space.decode(hard_ids(theta, present))]
         for _ in range(cfg.steps):
-            x = self._relax(theta, gen) * present
+            x = relax(theta, present, cfg.relax, cfg.temperature, gen)
             r = soft(x)
             if not isinstance(r, torch.Tensor) or r.shape != (len(starts),):
                 raise InvalidInputError(f"reward.soft must return a tensor of shape ({len(starts)},), got {type(r).__name__}")
@@ -154,26 +149,8 @@ class GradientGenerator(GeneratorBase):
             opt.zero_grad(set_to_none=True)
             theta.grad = torch.nan_to_num(grad)
             opt.step()
-            out.append(self._argmax(theta, present, space))
+            out.append(space.decode(hard_ids(theta, present)))
         return out
-
-    def _relax(self, theta: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-        cfg = self.config
-        logits = theta
-        if cfg.relax == "gumbel":
-            u = torch.rand(theta.shape, generator=gen, device=theta.device).clamp(1e-10, 1 - 1e-10)
-            logits = theta - torch.log(-torch.log(u))
-        y = torch.softmax(logits / cfg.temperature, dim=-1)
-        if cfg.relax == "straight-through":
-            hard = torch.nn.functional.one_hot(y.argmax(-1), y.shape[-1]).to(y.dtype)
-            y = hard + y - y.detach()
-        return y
-
-    @staticmethod
-    def _argmax(theta: torch.Tensor, present: torch.Tensor, space) -> list[str]:
-        ids = theta.detach().argmax(-1).cpu().numpy()
-        ids[~present.squeeze(-1).cpu().numpy()] = PAD
-        return space.decode(ids)
 
 
 def _soft_reward(reward):

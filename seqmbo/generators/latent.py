@@ -19,7 +19,7 @@ import numpy as np
 from seqmbo._config import with_overrides
 from seqmbo.data.dataset import Dataset
 from seqmbo.encoders.quality import prior_quality, recon_accuracy
-from seqmbo.encoders.vae import SequenceVAE, VAESettings, check_designs
+from seqmbo.encoders.vae import SequenceVAE, VAESettings, check_designs, encodable
 from seqmbo.errors import InvalidInputError
 from seqmbo.generators.base import GeneratorBase, Reward
 from seqmbo.generators import latent_search as search
@@ -49,6 +49,14 @@ class LatentConfig(VAESettings):
         restarts, raw_samples: ``bo``: acquisition optimizer settings.
         opt_iters: ``bo``: L-BFGS iterations of the GP fit and of each acquisition optimization.
         quality_samples: prior samples decoded to measure validity, uniqueness and novelty.
+        pretrained: molecules only: ``auto`` (the pre-trained VAE of :class:`PretrainConfig`'s
+            defaults when it is cached, else a VAE fitted on the offline designs), ``none``
+            (always fit), a dataset id or SMILES file (its pre-trained VAE, built now if not
+            cached, for at most ``pretrain_minutes``) or the folder of a pre-trained VAE.
+        pretrain_minutes: time limit of a pre-training started by a run.
+        encoder: molecules only: ``string`` (the VAE's SELFIES encoder) or ``graph`` (a GINE graph
+            encoder trained on the offline designs into the same latent space:
+            :class:`~seqmbo.encoders.graph_vae.GraphVAE`); ``graph_epochs`` its training passes.
     """
 
     method: str = "bo"
@@ -71,6 +79,10 @@ class LatentConfig(VAESettings):
     raw_samples: int = 64
     opt_iters: int = 50
     quality_samples: int = 256
+    pretrained: str = "auto"
+    pretrain_minutes: float = 60.0
+    encoder: str = "string"
+    graph_epochs: int = 10
 
 
 class LatentGenerator(GeneratorBase):
@@ -99,6 +111,9 @@ class LatentGenerator(GeneratorBase):
                                     "gp_rows >= 1 and steps >= 0")
         if c.method == "cma" and c.batch < 2:
             raise InvalidInputError("generator 'latent': method 'cma' needs batch (its population) >= 2")
+        if c.encoder not in ("string", "graph") or c.graph_epochs < 1:
+            raise InvalidInputError(f"generator 'latent': encoder must be 'string' or 'graph' and graph_epochs >= 1, "
+                                    f"got {c.encoder!r}, {c.graph_epochs}")
         c.torch_device()  # checks the device name
         self.quality: dict[str, float] = {}
         self.vae: SequenceVAE | None = None
@@ -117,23 +132,56 @@ class LatentGenerator(GeneratorBase):
             raise InvalidInputError(f"generator 'latent' needs at least 2 offline designs to fit its VAE, got {len(dataset)}")
         check_designs(space, dataset.designs, f"{dataset.name} (generator 'latent')")
         seed = int(rng.integers(0, 2**31 - 1))
-        train, heldout = _split(len(dataset), rng)
-        self.vae = SequenceVAE(space, c.vae_config(seed), device=c.torch_device())
-        self.vae.fit([dataset.designs[i] for i in train])
-        codes = self.vae.encode(dataset.designs)
+        self.vae, heldout, enc = self._encoder(dataset, rng, seed)
+        if c.encoder == "graph":
+            self.vae = self._graph_encoder(enc, seed)
+        codes = self.vae.encode(enc.designs)
         bounds = _box(codes, c.margin)
-        order = np.argsort(-dataset.y, kind="stable")[: c.seed_top]
+        order = np.argsort(-enc.y, kind="stable")[: c.seed_top]
         objective = search.LatentObjective(self.vae, reward)
         if c.method == "gradient":
-            search.gradient_search(objective, codes, dataset.y, codes[order], bounds, c, seed)
+            search.gradient_search(objective, codes, enc.y, codes[order], bounds, c, seed)
         elif c.method == "cma":
             search.cma_search(objective, codes[order], bounds, c, seed)
         else:
             others = rng.choice(len(codes), size=min(len(codes), c.seed_top), replace=False)
             search.bo_search(objective, np.vstack([codes[order], codes[others]]), bounds, c, seed)
         self._fill(objective, codes[order], codes, bounds, n, set(dataset.designs), rng)
-        self.quality = self._measure(dataset, heldout if len(heldout) else train, rng)
+        self.quality = self._measure(enc, heldout, rng)
         return _ranked(objective.pool, dataset, n)
+
+    def _graph_encoder(self, enc: Dataset, seed: int):
+        """A graph encoder into the latent space of ``self.vae``, trained on the offline designs ``enc``."""
+        from seqmbo.encoders.graph_vae import GraphVAE
+
+        if getattr(enc.space, "kind", None) != "molecule":
+            raise InvalidInputError("generator 'latent': encoder 'graph' needs a molecule task")
+        return GraphVAE(self.vae, epochs=self.config.graph_epochs, seed=seed).fit(enc.designs)
+
+    def _encoder(self, dataset: Dataset, rng: np.random.Generator, seed: int) -> tuple[SequenceVAE, np.ndarray, Dataset]:
+        """The VAE, the rows that measure its reconstruction, and the offline designs it can encode.
+
+        A pre-trained molecule VAE (see ``pretrained``) encodes the offline designs its
+        vocabulary and length allow (the others are left out of the search, with a log line);
+        otherwise a VAE is fitted on the offline designs with a few held out.
+        """
+        c = self.config
+        vae = load_vae(c, dataset.space)
+        if vae is None:
+            train, heldout = _split(len(dataset), rng)
+            vae = SequenceVAE(dataset.space, c.vae_config(seed), device=c.torch_device())
+            vae.fit([dataset.designs[i] for i in train])
+            return vae, heldout if len(heldout) else train, dataset
+        ok = encodable(vae.space, dataset.designs)
+        if ok.sum() < 2:
+            raise InvalidInputError(f"generator 'latent': the pre-trained VAE can encode {int(ok.sum())} of "
+                                    f"{len(dataset)} offline designs (unseen tokens or too long); use pretrained=none")
+        if not ok.all():
+            log.info("the pre-trained VAE leaves out %d of %d offline designs (unseen tokens or too long)",
+                     int((~ok).sum()), len(dataset))
+            dataset = dataset.subset(np.flatnonzero(ok))
+        rows = np.sort(rng.permutation(len(dataset))[:500])
+        return vae, rows, dataset
 
     def _fill(self, objective, starts: np.ndarray, codes: np.ndarray, bounds, n: int, offline: set,
               rng: np.random.Generator) -> None:
@@ -161,6 +209,32 @@ class LatentGenerator(GeneratorBase):
             "latent_prior_novelty": prior["novelty"],
             "latent_kl_per_dim": float(np.mean(vae.kl_per_dim(dataset.designs[:2000]))),
         }
+
+
+def load_vae(config: LatentConfig, space) -> SequenceVAE | None:
+    """The pre-trained VAE that ``config.pretrained`` names for ``space`` (``None``: fit one on the data).
+
+    Only molecule spaces use one. ``auto`` loads the default pre-training when it is cached; a
+    folder is loaded; a library name or file is loaded or pre-trained now.
+    """
+    from pathlib import Path
+
+    from seqmbo.encoders import pretrained as pt
+
+    choice = config.pretrained
+    if choice == "none" or getattr(space, "kind", None) != "molecule":
+        return None
+    device = config.torch_device()
+    if choice == "auto":
+        vae = pt.load_pretrained(device=device, settled=True)
+    elif (Path(choice).expanduser() / "checkpoint.pt").is_file():
+        vae = pt.load_pretrained(folder=Path(choice).expanduser(), device=device)
+    else:
+        vae = pt.pretrain(pt.PretrainConfig(library=choice), max_minutes=config.pretrain_minutes, device=device).vae
+    if vae is not None:
+        log.info("latent search uses the pre-trained VAE of %s (%s steps)", vae.meta.get("config", {}).get("library"),
+                 vae.meta.get("step"))
+    return vae
 
 
 def _split(n: int, rng: np.random.Generator, fraction: float = 0.1, most: int = 500) -> tuple[np.ndarray, np.ndarray]:

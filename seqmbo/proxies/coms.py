@@ -40,6 +40,7 @@ import torch
 
 from seqmbo._config import with_overrides
 from seqmbo.devices import DeviceLike
+from seqmbo.encoders.relaxation import present_mask, relax, smoothed_logits
 from seqmbo.errors import InvalidInputError
 from seqmbo.proxies.ensemble import SequenceEnsemble, TrainConfig, train_members
 
@@ -68,16 +69,6 @@ class ComConfig:
     particle_batch: int = 32
 
 
-def smoothed_logits(x: torch.Tensor, smoothing: float = 0.6) -> torch.Tensor:
-    """Logits ``(n, L, V)`` of one-hot ``x`` with ``smoothing`` on each letter (``(1 - smoothing)/(V - 1)``
-    on the others); ``softmax`` of them gives the smoothed one-hot back. Padding rows stay zero."""
-    v = x.shape[-1]
-    if v == 1:
-        return torch.zeros_like(x)
-    other = (1.0 - smoothing) / (v - 1)
-    return x * math.log(smoothing) + (1 - x) * math.log(other)
-
-
 class SmoothedInput(torch.nn.Module):
     """``net`` applied to smoothed one-hot input: ``smoothing * x + (1 - smoothing)/(V - 1) * (1 - x)``
     at letters (padding rows stay zero). A hard one-hot design thus reaches ``net`` exactly as the
@@ -97,11 +88,6 @@ class SmoothedInput(torch.nn.Module):
         return self.net(self.smoothing * x + other * (present - x))
 
 
-def relax(theta: torch.Tensor, present: torch.Tensor) -> torch.Tensor:
-    """Soft one-hot ``softmax(theta)`` ``(n, L, V)``, zero at padding (``present`` ``(n, L, 1)``)."""
-    return torch.softmax(theta, dim=-1) * present
-
-
 class ConservativePenalty:
     """The conservative term and its dual variable, called once per training batch."""
 
@@ -118,7 +104,7 @@ class ConservativePenalty:
     def ascend(self, model: SmoothedInput, x: torch.Tensor) -> torch.Tensor:
         """Inputs of ``model.net`` ``(k, L, V)`` after ``particle_steps`` ascent steps on the logits
         of one-hot ``x`` (no graph kept)."""
-        present = (x.sum(-1, keepdim=True) > 0).to(x.dtype)
+        present = present_mask(x).to(x.dtype)
         theta = smoothed_logits(x, self.cfg.smoothing).detach()
         was_training = model.training
         model.eval()

@@ -153,26 +153,13 @@ class GINENet(nn.Module):
 class _GINEMember(nn.Module):
     def __init__(self, hidden: int, layers: int, dropout: float) -> None:
         super().__init__()
-        from torch_geometric.nn import GINEConv
+        from seqmbo.encoders.graphs import GraphTrunk
 
-        from seqmbo.encoders.graphs import ATOM_DIM, BOND_DIM
-
-        self.embed = nn.Linear(ATOM_DIM, hidden)
-        self.convs = nn.ModuleList(
-            GINEConv(nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, hidden)), edge_dim=BOND_DIM)
-            for _ in range(layers)
-        )
+        self.trunk = GraphTrunk(hidden, layers)
         self.head = nn.Sequential(nn.Linear(2 * hidden, hidden), nn.ReLU(), MCDropout(dropout), nn.Linear(hidden, 1))
 
     def forward(self, batch) -> torch.Tensor:
-        from torch_geometric.nn import global_add_pool, global_mean_pool
-
-        h = self.embed(batch.x)
-        for conv in self.convs:
-            h = h + torch.relu(conv(h, batch.edge_index, batch.edge_attr))
-        size = int(batch.num_graphs)
-        pooled = torch.cat([global_add_pool(h, batch.batch, size) / 10.0, global_mean_pool(h, batch.batch, size)], 1)
-        return self.head(pooled).squeeze(-1)
+        return self.head(self.trunk(batch)).squeeze(-1)
 
 
 # ---------------------------------------------------------------------------- proxies

@@ -1,0 +1,136 @@
+"""Figures of latent search: the pre-trained molecule VAE, its graph encoder, and the latent GP's OOD uncertainty.
+
+Usage:
+    SEQMBO_DATA_DIR=../shared/data python scripts/latent_figures.py recon [--folder DIR] [--heldout 2000] [--prior 10000]
+    SEQMBO_DATA_DIR=../shared/data python scripts/latent_figures.py graph [--folder DIR] [--train 5000] [--minutes 10]
+    SEQMBO_DATA_DIR=../shared/data python scripts/latent_figures.py gp [--tasks tfbind8,gb1] [--seeds 1]
+
+``recon``: the pre-trained VAE (``seqmbo pretrain``; the default one, or ``--folder``): its learning
+curve, exact reconstruction (canonical SMILES) of the held-out library molecules it never saw,
+and validity, uniqueness and novelty (against the whole library, training and held-out) of
+``--prior`` molecules decoded from prior codes.
+
+``graph``: a GINE graph encoder trained for at most ``--minutes`` on ``--train`` library molecules
+into the VAE's latent space; on the held-out molecules: exact reconstruction through the SELFIES
+decoder, the distance from each graph code to its own string code against that to the other
+molecules' string codes, and how often the nearest string code is the molecule's own (top-1).
+
+``gp``: :func:`seqmbo.metrics.calibration.proxy_quality` of the ``latent-gp`` proxy on each task's
+offline set: the OOD split trains on the lower 90% by score and tests on the top 10%; prints
+Spearman and 90% coverage (held-out and OOD).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def _vae(folder: str | None):
+    from seqmbo.encoders.pretrained import load_pretrained
+
+    vae = load_pretrained(folder=Path(folder)) if folder else load_pretrained()
+    if vae is None:
+        raise SystemExit("no pre-trained VAE cached: run `seqmbo pretrain` first (or give --folder)")
+    return vae
+
+
+def _folder(vae, folder: str | None) -> Path:
+    from seqmbo.encoders.pretrained import PretrainConfig, library_file, model_dir
+
+    return Path(folder) if folder else model_dir(PretrainConfig(), library_file(PretrainConfig().library)[1])
+
+
+def recon(args) -> None:
+    from seqmbo.encoders.quality import recon_accuracy
+
+    vae = _vae(args.folder)
+    folder = _folder(vae, args.folder)
+    meta = vae.meta
+    print(f"pre-trained VAE: {folder.name}, {meta['step']} steps, {meta['minutes']} min of training, state {meta['state']}")
+    print("learning curve (step, minutes, recon nats/molecule, KL/dim, held-out exact recon of 500):")
+    for p in meta["curve"]:
+        print(f"  {p['step']:>6} {p['minutes']:>7.1f} {p['recon_nats']:>8.2f} {p['kl_per_dim']:>6.3f} {p['heldout_recon']:.3f}")
+    heldout = (folder / "heldout.txt").read_text().split()[: args.heldout]
+    t = time.perf_counter()
+    acc = recon_accuracy(vae, heldout)
+    print(f"held-out exact reconstruction: {acc:.4f} of {len(heldout)} molecules ({time.perf_counter() - t:.0f} s)")
+    rng = np.random.default_rng(0)
+    samples = vae.sample_prior(args.prior, rng)
+    valid = [s for s, ok in zip(samples, vae.space.is_valid(samples)) if ok]
+    distinct = sorted(set(valid))
+    library = {r.tobytes() for r in np.load(folder / "train_ids.npy").astype(np.int64)}
+    library |= {r.tobytes() for r in vae.space.encode(heldout)}
+    novel = [r for r in vae.space.encode(distinct) if r.tobytes() not in library]
+    print(f"{args.prior} prior samples: validity {len(valid) / len(samples):.4f}, uniqueness "
+          f"{len(distinct) / max(1, len(valid)):.4f}, novelty {len(novel) / max(1, len(distinct)):.4f} "
+          f"(against the {len(library)} library molecules)")
+
+
+def graph(args) -> None:
+    from seqmbo.encoders.graph_vae import GraphVAE
+    from seqmbo.encoders.quality import recon_accuracy
+
+    vae = _vae(args.folder)
+    folder = _folder(vae, args.folder)
+    space = vae.space
+    ids = np.load(folder / "train_ids.npy").astype(np.int64)
+    rows = np.sort(np.random.default_rng(0).choice(len(ids), args.train, replace=False))
+    train = space.decode(ids[rows])
+    heldout = (folder / "heldout.txt").read_text().split()[: args.heldout]
+    t = time.perf_counter()
+    g = GraphVAE(vae, epochs=args.epochs, max_minutes=args.minutes).fit(train)
+    print(f"graph encoder: {len(train)} molecules, {len(g.history)} epochs in {time.perf_counter() - t:.0f} s; "
+          f"loss per epoch {[round(h, 2) for h in g.history]}")
+    gz, sz = g.encode(heldout), vae.encode(heldout)
+    d = np.linalg.norm(gz[:, None] - sz[None], axis=2)
+    own, other = float(np.diag(d).mean()), float(d[~np.eye(len(d), dtype=bool)].mean())
+    top1 = float((d.argmin(1) == np.arange(len(d))).mean())
+    print(f"held-out ({len(heldout)}): exact recon graph {recon_accuracy(g, heldout):.4f}, string "
+          f"{recon_accuracy(vae, heldout):.4f}; distance to own string code {own:.3f}, to others' {other:.3f}; "
+          f"nearest string code is its own: {top1:.3f}")
+
+
+def gp(args) -> None:
+    from seqmbo.metrics.calibration import proxy_quality
+    from seqmbo.proxies import make_proxy
+    from seqmbo.tasks import load_task
+
+    for name in args.tasks.split(","):
+        task = load_task(name)
+        for seed in range(args.seeds):
+            t = time.perf_counter()
+            q = proxy_quality(lambda: make_proxy("latent-gp", task.space, seed=seed), task.dataset, seed,
+                              max_train=args.max_train)
+            keep = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in q.items()
+                    if k.endswith(("spearman", "coverage90")) or k.endswith("rows")}
+            print(f"{name} seed {seed} latent-gp ({time.perf_counter() - t:.0f} s): {json.dumps(keep)}", flush=True)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="what", required=True)
+    r = sub.add_parser("recon")
+    r.add_argument("--folder", default=None)
+    r.add_argument("--heldout", type=int, default=2000)
+    r.add_argument("--prior", type=int, default=10_000)
+    g = sub.add_parser("graph")
+    g.add_argument("--folder", default=None)
+    g.add_argument("--train", type=int, default=5000)
+    g.add_argument("--heldout", type=int, default=500)
+    g.add_argument("--epochs", type=int, default=20)
+    g.add_argument("--minutes", type=float, default=10.0)
+    q = sub.add_parser("gp")
+    q.add_argument("--tasks", default="tfbind8,gb1")
+    q.add_argument("--seeds", type=int, default=1)
+    q.add_argument("--max-train", type=int, default=10_000)
+    args = p.parse_args()
+    {"recon": recon, "graph": graph, "gp": gp}[args.what](args)
+
+
+if __name__ == "__main__":
+    main()

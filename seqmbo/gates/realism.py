@@ -150,43 +150,40 @@ class _MolGate:
         return np.array([m is not None and m.GetNumAtoms() > 0 and self.passes(m) for m in mols], dtype=bool)
 
 
-class Elements(_MolGate):
+class _SubsetGate(_MolGate):
+    """Molecules whose ``feature(mol)`` (a set) lies within ``allowed``."""
+
+    feature: Callable[[object], set] = staticmethod(elements_of)
+
+    def __init__(self, allowed, space=None) -> None:
+        super().__init__(space)
+        self.allowed = frozenset(allowed)
+
+    def passes(self, mol) -> bool:
+        return self.feature(mol) <= self.allowed
+
+
+class Elements(_SubsetGate):
     """Molecules made only of ``allowed`` elements (hydrogen always allowed)."""
 
     name = "elements"
 
     def __init__(self, allowed: Sequence[str], space=None) -> None:
-        super().__init__(space)
-        self.allowed = frozenset(allowed) | {"H"}
-
-    def passes(self, mol) -> bool:
-        return elements_of(mol) <= self.allowed
+        super().__init__(frozenset(allowed) | {"H"}, space)
 
 
-class RingSizes(_MolGate):
+class RingSizes(_SubsetGate):
     """Molecules whose rings all have an ``allowed`` size."""
 
     name = "rings"
-
-    def __init__(self, allowed: Sequence[int], space=None) -> None:
-        super().__init__(space)
-        self.allowed = frozenset(allowed)
-
-    def passes(self, mol) -> bool:
-        return ring_sizes(mol) <= self.allowed
+    feature = staticmethod(ring_sizes)
 
 
-class AtomEnvironments(_MolGate):
-    """Molecules whose every Morgan radius-0/1 atom environment is in ``known``."""
+class AtomEnvironments(_SubsetGate):
+    """Molecules whose every Morgan radius-0/1 atom environment is ``allowed`` (seen in the data)."""
 
     name = "environments"
-
-    def __init__(self, known: frozenset[int], space=None) -> None:
-        super().__init__(space)
-        self.known = known
-
-    def passes(self, mol) -> bool:
-        return atom_environments(mol) <= self.known
+    feature = staticmethod(atom_environments)
 
 
 class SABound(_MolGate):

@@ -54,7 +54,15 @@ class RunConfig:
         support: ``bigram`` keeps sequence designs on the offline data's support (every adjacent
             letter pair seen offline; out-of-support designs get reward ``-inf``), ``none`` turns it off.
         filters: molecules only: drop candidates that fail the medicinal-chemistry filters
-            (MOSES: PAINS, charges, rings).
+            (MOSES: PAINS, charges, rings); unset: on for molecules.
+        chemistry: molecules only: the gates derived from the offline molecules (their elements,
+            ring sizes 3..8 or seen, atom environments seen, SA score at most ``sa_max``; see
+            :mod:`seqmbo.gates.realism`); unset: on for molecules.
+        allow_elements: molecules: elements allowed beyond the offline data's (``"P,Si"`` or
+            ``["P", "Si"]``).
+        sa_max: molecules: the SA-score bound (unset: the offline data's 95th percentile).
+        trust_region: molecules: the smallest Tanimoto similarity of a candidate to its nearest
+            offline molecule (0: off; unset: the molecule default of :mod:`seqmbo.gates.realism`).
         calibration: also fit two proxies of the same configuration on splits of the offline data
             (random 10% held out; top 10% by score held out) and record their rank correlation,
             NLL, 90% coverage and calibration error (``proxy_heldout_*``, ``proxy_ood_*``).
@@ -79,7 +87,11 @@ class RunConfig:
     min_distance: float = 0
     diverse: int = 0
     support: str = "bigram"
-    filters: bool = False
+    filters: bool | None = None
+    chemistry: bool | None = None
+    allow_elements: str | list = ""
+    sa_max: float | None = None
+    trust_region: float | None = None
     calibration: bool = True
     generator_options: dict[str, Any] = field(default_factory=dict)
     proxy_options: dict[str, Any] = field(default_factory=dict)

@@ -106,7 +106,7 @@ def execute(cfg: RunConfig, out: str | Path | None = None, task=None, force: boo
     calibrate = _calibrates(cfg, gen)
     with stage("calibrating the proxy", times, "time_calibration_s", skip=not calibrate):
         quality = proxy_calibration(cfg, space, data, proxy, sealed) if calibrate else {}
-    support = make_support(cfg.support, space, data.designs)
+    support = make_support(cfg, space, data.designs)
     reward = ProxyReward(proxy, space, cfg.reward, cfg.kappa, support=support)
     with stage(f"generating ({name_of(cfg.generator)})", times, "time_generate_s"), sealed():
         raw = list(gen.propose(reward, n, data, rng))
@@ -114,6 +114,10 @@ def execute(cfg: RunConfig, out: str | Path | None = None, task=None, force: boo
         pred = proxy.predict(candidates)
     with stage("scoring the candidates", times, "time_evaluate_s"):
         table, metrics = summarize(cfg, task, candidates, pred, raw, removed)
+        if space.kind == "molecule":
+            from seqmbo.metrics.mol_run import realism_metrics
+
+            metrics.update(realism_metrics(space, table, data.designs, support))
     metrics.update(quality)
     metrics.update(getattr(gen, "quality", None) or {})  # a generator's own diagnostics (latent: encoder quality)
     warn_if_weak(task, quality)
@@ -150,21 +154,17 @@ def _calibrates(cfg: RunConfig, gen) -> bool:
 
 
 def make_gates(cfg: RunConfig, space, gen, support) -> list[Any]:
-    """The run's gates, in order: valid, unique, then (not for baselines) support, novel, filters."""
-    from seqmbo.gates import MedChemFilters, Novel, Unique, Valid
+    """The run's gates, in order: valid, unique, then (not for baselines) support (for molecules
+    the chemistry gates and the trust region), novel."""
+    from seqmbo.gates import Novel, Unique, Valid
 
     gates: list[Any] = [Valid(space), Unique()]
     if gen.baseline:  # baselines are judged as they come
         return gates
-    if support is not None:
-        gates.append(support)
+    if support is not None:  # molecules: the chemistry gates, each counted under its own name
+        gates.extend(getattr(support, "gates", (support,)))
     if cfg.novel:
         gates.append(Novel(1, space))
-    if cfg.filters:
-        if space.kind != "molecule":
-            raise InvalidInputError("filters=true applies to molecules; this task's designs are "
-                                    f"{space.kind} sequences")
-        gates.append(MedChemFilters(space))
     return gates
 
 
@@ -229,11 +229,6 @@ def summarize(cfg: RunConfig, task, candidates: list[str], pred, raw: list[str],
         metrics.update(proxy_metrics(mean, oracle_y))
     table["nearest_offline"], table["nearest_distance"] = nearest_offline(space, candidates, data.designs)
     metrics.update(library_metrics(space, candidates, data.designs, valid, table["nearest_distance"].to_numpy()))
-    if space.kind == "molecule":
-        from seqmbo.gates import MedChemFilters
-
-        table["passes_filters"] = MedChemFilters(space)(candidates)
-        metrics["filters_pass"] = float(table["passes_filters"].mean())
     metrics.update({"reward": cfg.reward, "kappa": cfg.kappa, "n_offline": len(data), "n_proposed": len(raw)})
     metrics.update({f"gate_removed_{k}": v for k, v in removed.items()})
     return table, metrics
@@ -287,15 +282,18 @@ def set_threads() -> None:
         torch.set_num_threads(threads)
 
 
-def make_support(kind: str, space, designs):
-    """The support gate named by ``kind`` (``bigram`` or ``none``); molecules have none (SELFIES are always valid)."""
+def make_support(cfg: RunConfig, space, designs):
+    """The reward's support gate: for sequences the one named by ``cfg.support`` (``bigram`` or
+    ``none``); for molecules the chemistry gates of :func:`seqmbo.gates.realism.chemistry_gates`."""
     from seqmbo.gates import BigramSupport
+    from seqmbo.gates.realism import chemistry_gates, chemistry_settings
 
-    if kind not in ("bigram", "none"):
-        raise InvalidInputError(f"unknown support {kind!r}; use 'bigram' or 'none'")
-    if kind == "none" or space.kind == "molecule":
-        return None
-    return BigramSupport(designs, space)
+    if cfg.support not in ("bigram", "none"):
+        raise InvalidInputError(f"unknown support {cfg.support!r}; use 'bigram' or 'none'")
+    chemistry = chemistry_settings(cfg, space.kind)
+    if chemistry is not None:
+        return chemistry_gates(chemistry, space, designs)
+    return None if cfg.support == "none" else BigramSupport(designs, space)
 
 
 RUN_FILES = ("candidates.csv", "metrics.json", "config.toml", "report.png")

@@ -49,7 +49,15 @@ def test_evolution_run(evo_run, task):
     assert m["oracle_top10_mean"] == pytest.approx(np.sort(run.candidates["oracle"])[-10:].mean())
     assert 0 < m["diversity"] <= 1 and 0 < m["novelty_distance"] <= 1
     assert list(run.candidates.columns) == ["smiles", "proxy_mean", "proxy_std", "oracle", "nearest_offline",
-                                            "nearest_distance", "passes_filters"]
+                                            "nearest_distance", "passes_filters", "sa", "nearest_similarity"]
+    # realistic chemistry by default: filters, the data's elements and atom environments
+    assert run.candidates["passes_filters"].all() and m["filters_pass"] == 1.0
+    assert m["novel_elements"] == 0 and m["rare_env_frac"] == 0.0
+    assert m["sa_mean"] == pytest.approx(run.candidates["sa"].mean())
+    assert m["oracle_top1_filtered"] == pytest.approx(m["oracle_top1"])
+    assert m["reward_rejected_environments"] > 0  # the gates steered the generator away
+    assert {"gate_removed_elements", "gate_removed_environments", "gate_removed_sa", "gate_removed_filters"} <= set(m)
+    assert (run.candidates["nearest_similarity"] == 1 - run.candidates["nearest_distance"]).all()
     assert m["novelty_distance"] == pytest.approx(run.candidates["nearest_distance"].mean())
     assert m["filters_pass"] == pytest.approx(run.candidates["passes_filters"].mean())
     # diversity is the mean pairwise Tanimoto distance (distinct pairs), IntDiv1 MOSES's (with self-pairs)

@@ -76,8 +76,12 @@ def test_propose_molecules_skips_invalid_and_writes_sdf(tmp_path, caplog):
     smiles[3] = "not_a_smiles"
     table = seqmbo.propose(smiles, y, n=8, out=tmp_path / "m", **FAST)
     assert list(table.columns) == ["smiles", "proxy_mean", "proxy_std", "nearest_offline", "nearest_distance",
-                                   "passes_filters"]
-    assert ((table["nearest_distance"] > 0) & (table["nearest_distance"] <= 1)).all()
+                                   "passes_filters", "sa", "nearest_similarity"]
+    # realistic chemistry by default in propose too: filters, the input's elements, SA within its 95th percentile
+    m = table.attrs["metrics"]
+    assert table["passes_filters"].all() and m["novel_elements"] == 0 and m["rare_env_frac"] == 0.0
+    assert "oracle_top1_filtered" not in m
+    assert ((table["nearest_distance"] >= 0) & (table["nearest_distance"] <= 1)).all()  # 0: e.g. a stereoisomer
     assert all(Chem.MolFromSmiles(s) is not None for s in table["smiles"])
     assert "rows 4" in caplog.text and "not a valid SMILES" in caplog.text
     sdf = [m for m in Chem.SDMolSupplier(str(tmp_path / "m" / "candidates.sdf"))]

@@ -1,0 +1,102 @@
+"""The chemistry gates derived from the offline molecules (seqmbo.gates.realism)."""
+
+import numpy as np
+import pytest
+
+from seqmbo.config import RunConfig
+from seqmbo.errors import InvalidInputError
+from seqmbo.gates.realism import (
+    AtomEnvironments, ChemistryProfile, ChemistrySettings, CountingGates, Elements, RingSizes, SABound, TrustRegion,
+    chemistry_gates, chemistry_settings, parse_elements,
+)
+from seqmbo.spaces import MoleculeSpace
+
+# drug-like offline data: amides, ethers, aromatic rings, an alcohol, a thioether; no P, no N-N, no charge
+OFFLINE = [
+    "CC(=O)Nc1ccc(O)cc1", "COc1ccc(CCN)cc1", "CCOC(=O)c1ccccc1", "OCC1CCCCC1", "CSc1ccccc1", "CC(C)Cc1ccc(C)cc1",
+    "O=C(NC1CCCC1)c1ccncc1", "CCN(CC)CCOc1ccccc1",
+]
+
+
+@pytest.fixture(scope="module")
+def profile():
+    return ChemistryProfile.from_designs(OFFLINE)
+
+
+def test_profile_holds_the_data_chemistry(profile):
+    assert profile.elements == {"C", "N", "O", "S"}
+    assert profile.ring_sizes == {5, 6}
+    assert len(profile.environments) > 20
+    assert profile.sa.shape == (len(OFFLINE),) and np.all((profile.sa >= 1) & (profile.sa <= 10))
+    assert profile.sa_bound() == pytest.approx(np.percentile(profile.sa, 95))
+    with pytest.raises(InvalidInputError, match="no valid offline molecule"):
+        ChemistryProfile.from_designs(["not a smiles"])
+
+
+def test_elements_gate_and_allowed_extra_elements(profile):
+    designs = ["CCOc1ccccc1", "CCP(C)C", "CCOc1ccccc1Cl", "garbage"]
+    assert Elements(profile.elements)(designs).tolist() == [True, False, False, False]
+    assert Elements(profile.elements | parse_elements("P, Cl"))(designs).tolist() == [True, True, True, False]
+    assert parse_elements(["Se"]) == {"Se"}
+    with pytest.raises(InvalidInputError, match="'Xx' is not an element"):
+        parse_elements("P,Xx")
+
+
+def test_ring_sizes_outside_3_to_8_only_when_seen():
+    gate = RingSizes({5, 6, 12} | set(range(3, 9)))
+    assert gate(["C1CC1", "C1CCCCCCC1", "C1CCCCCCCC1", "C1CCCCCCCCCCC1"]).tolist() == [True, True, False, True]
+
+
+@pytest.mark.parametrize("smiles, why", [
+    ("CCNNc1ccccc1", "N-N chain"), ("CCOOc1ccccc1", "O-O chain"), ("CCONc1ccccc1", "N-O chain"),
+    ("C[N+](C)(C)Cc1ccccc1", "a charge"), ("CS(C)(=C)c1ccccc1", "hypervalent S"), ("CSPc1ccccc1", "S-P chain"),
+])
+def test_atom_environments_absent_from_the_data_are_refused(profile, smiles, why):
+    assert not AtomEnvironments(profile.environments)([smiles])[0], why
+
+
+def test_atom_environments_of_the_data_pass(profile):
+    gate = AtomEnvironments(profile.environments)
+    assert gate(OFFLINE).all()
+    assert gate(["CCOc1ccccc1", "CC(=O)NC1CCCC1"]).all()  # new molecules made of the data's environments
+
+
+def test_sa_bound():
+    gate = SABound(3.0)
+    easy, hard = "CCO", "C1C2CC3CC1CC(C2)C31OOC1(C)C"
+    assert gate([easy, hard]).tolist() == [True, False]
+
+
+def test_trust_region():
+    space = MoleculeSpace.from_smiles(OFFLINE)
+    gate = TrustRegion(space, OFFLINE, 0.4)
+    sim = gate.similarity(["CC(=O)Nc1ccc(O)cc1", "CC(=O)Nc1ccc(OC)cc1", "FC(F)(F)C#CC#CC(F)(F)F"])
+    assert sim[0] == pytest.approx(1.0) and 0.4 < sim[1] < 1 and sim[2] < 0.2
+    assert gate(["CC(=O)Nc1ccc(OC)cc1", "FC(F)(F)C#CC#CC(F)(F)F"]).tolist() == [True, False]
+
+
+def test_chemistry_gates_count_each_gate_over_calls():
+    space = MoleculeSpace.from_smiles(OFFLINE)
+    gates = chemistry_gates(ChemistrySettings(trust_region=0.2), space, OFFLINE)
+    assert [g.name for g in gates.gates] == ["elements", "rings", "environments", "sa", "filters", "trust_region"]
+    assert isinstance(gates, CountingGates) and gates.profile is not None
+    assert gates(["CCP(C)C", "CC(=O)Nc1ccc(O)cc1"]).tolist() == [False, True]
+    assert gates(["CCNNc1ccccc1"]).tolist() == [False]
+    assert gates.total_removed["elements"] == 1 and gates.total_removed["environments"] == 1
+    assert chemistry_gates(ChemistrySettings(chemistry=False, filters=False), space, OFFLINE) is None
+
+
+def test_chemistry_settings_defaults_by_kind():
+    cfg = RunConfig()
+    s = chemistry_settings(cfg, "molecule")
+    assert s.chemistry and s.filters and s.sa_max is None and s.allow_elements == frozenset()
+    cfg.set("filters", False)
+    cfg.set("allow_elements", "P")
+    cfg.set("trust_region", 0.5)
+    s = chemistry_settings(cfg, "molecule")
+    assert not s.filters and s.allow_elements == {"P"} and s.trust_region == 0.5
+    assert chemistry_settings(RunConfig(), "dna") is None
+    cfg = RunConfig()
+    cfg.set("chemistry", True)
+    with pytest.raises(InvalidInputError, match="chemistry=true applies to molecules"):
+        chemistry_settings(cfg, "protein")

@@ -99,7 +99,11 @@ def online(task: Any = None, generator: Any = "evolution", proxy: Any = "ensembl
     plan.check()
     if out is not None:
         check_writable(out, force)
-        (Path(out) / STATE_FILE).unlink(missing_ok=True)
+        state = Path(out) / STATE_FILE
+        if state.exists() and not force:
+            raise InvalidInputError(f"{out}: holds an unfinished online run; go on with --resume {out}, "
+                                    "or --force to start afresh")
+        state.unlink(missing_ok=True)
     return run_rounds(config, plan, out)
 
 

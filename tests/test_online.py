@@ -52,6 +52,8 @@ def test_interrupted_run_resumes_to_the_same_result(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         run_online(tmp_path / "cut", rounds=4)
     assert len(pd.read_csv(tmp_path / "cut" / "rounds.csv")) == 2
+    with pytest.raises(seqmbo.InvalidInputError, match="unfinished online run; go on with --resume"):
+        run_online(tmp_path / "cut", rounds=4)
     monkeypatch.setattr(online_mod, "execute", real)
     resumed = online_mod.resume(tmp_path / "cut")
     pd.testing.assert_frame_equal(resumed.candidates, whole.candidates)

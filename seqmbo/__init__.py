@@ -22,7 +22,15 @@ __all__ = [
 
 
 def design(*args: Any, **kwargs: Any):
-    """One offline design run on a benchmark task; see :func:`seqmbo.run.design`."""
+    """One offline design run on a benchmark task; see :func:`seqmbo.run.design`.
+
+    With ``rounds=`` (and ``batch=``, optionally ``budget=``, ``start=``) an online run: see
+    :func:`seqmbo.online.online`.
+    """
+    if "rounds" in kwargs:
+        from seqmbo.online import online as _online  # the module seqmbo.online also has resume()
+
+        return _online(*args, **kwargs)
     from seqmbo.run import design as _design
 
     return _design(*args, **kwargs)

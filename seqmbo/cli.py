@@ -55,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("task", nargs="?", default=None, help="built-in task name or path to a .toml spec (default: the built-in default)")
     _run_options(d, n_help="candidates to keep (default: the task's)",
                  out_help="run directory (default: runs/<task>_<generator>_seed<S>)")
+    _online_options(d)
     d.set_defaults(func=cmd_design)
 
     pr = sub.add_parser("propose", help="a design run on your own scored table (no oracle)")
@@ -142,6 +143,40 @@ def _run_options(p: argparse.ArgumentParser, n_help: str, out_help: str) -> None
     _verbosity(p)
 
 
+def _online_options(p: argparse.ArgumentParser) -> None:
+    """``design``'s online rounds (seqmbo.online): label each round's batch with the oracle, refit, go on."""
+    p.add_argument("--rounds", type=int, default=None, help="online: design rounds, the oracle labelling each batch")
+    p.add_argument("--batch", type=int, default=None, help="online: designs labelled per round (default: --n or the task's)")
+    p.add_argument("--budget", type=int, default=None, help="online: most oracle calls in all (start pool included)")
+    p.add_argument("--start", type=int, default=None,
+                   help="online: start from this many offline designs drawn at random and labelled from the budget")
+    p.add_argument("--resume", default=None, metavar="DIR", help="go on with the interrupted online run in DIR")
+
+
+def cmd_online(args: argparse.Namespace, cfg) -> int:
+    """``design --rounds`` / ``design --resume``: an online run, and its per-round table."""
+    from seqmbo.online import online, resume
+
+    if args.resume:
+        result = resume(args.resume, rounds=args.rounds)
+    else:
+        batch = args.batch or cfg.n
+        if batch is None:
+            from seqmbo.tasks import load_task
+
+            batch = load_task(cfg.task).n_candidates
+        out = args.out or _fresh_folder(f"runs/{_slug(cfg.task)}_{cfg.generator}_online_seed{cfg.seed}")
+        result = online(config=cfg, rounds=args.rounds, batch=batch, budget=args.budget, start=args.start,
+                        out=out, force=args.force)
+    _summary(result)
+    for row in result.metrics["rounds_table"]:
+        print(f"  round {row['round']:>3}  oracle calls {row['oracle_calls']:>6}  best {_f(row['best'])}"
+              f"  top-10 mean {_f(row['top10_mean'])}  proxy spearman {_f(row['proxy_spearman'])}  {row['time_s']:.1f} s")
+    if result.metrics.get("auc_top10") is not None:
+        print(f"  AUC top-10 {_f(result.metrics['auc_top10'])} over a budget of {result.metrics['budget']} calls")
+    return 0
+
+
 def _run_config(args: argparse.Namespace, **fields):
     """A RunConfig from ``--config``, the command's fields, the task's ``[run]`` defaults and ``--set``."""
     from seqmbo.run import RunConfig, parse_setting
@@ -199,7 +234,11 @@ def cmd_tasks(args: argparse.Namespace) -> int:
 def cmd_design(args: argparse.Namespace) -> int:
     from seqmbo.run import execute
 
+    if args.resume:
+        return cmd_online(args, None)
     cfg = _run_config(args, task=args.task)
+    if args.rounds is not None:
+        return cmd_online(args, cfg)
     out = args.out or _fresh_folder(f"runs/{_slug(cfg.task if cfg.data is None else cfg.data)}_{cfg.generator}_seed{cfg.seed}")
     _summary(execute(cfg, out, force=args.force))
     return 0

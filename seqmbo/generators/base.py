@@ -46,10 +46,16 @@ class GeneratorBase:
     """Defaults of the :class:`Generator` capabilities: a reward-guided, gated generator.
 
     Subclass it (or declare ``uses_reward`` and ``baseline`` yourself) and write ``propose``.
+
+    ``warm_start``: when ``True`` a generator that has state worth keeping (evolution's
+    population, the GFlowNet's policy and replay buffer) carries it from one ``propose`` to the
+    next instead of starting afresh; online rounds (:mod:`seqmbo.online`) turn it on. Generators
+    without such state ignore it.
     """
 
     uses_reward: bool = True
     baseline: bool = False
+    warm_start: bool = False
 
     def propose(self, reward: Reward, n: int, dataset: Dataset, rng: np.random.Generator) -> list[str]:
         raise NotImplementedError

@@ -39,15 +39,21 @@ class EvolutionConfig:
 
 
 class EvolutionGenerator(GeneratorBase):
-    """A (mu + lambda) genetic algorithm guided by the reward."""
+    """A (mu + lambda) genetic algorithm guided by the reward.
 
+    With ``warm_start`` the final population of one :meth:`propose` joins the seeds of the next
+    (rescored by the new reward), so online rounds continue the search rather than restart it.
+    """
 
     def __init__(self, config: EvolutionConfig | None = None, **overrides) -> None:
         self.config = with_overrides(config or EvolutionConfig(), overrides, "generator 'evolution'")
+        self.population: list[str] = []
 
     def propose(self, reward: Reward, n: int, dataset: Dataset, rng: np.random.Generator) -> list[str]:
         cfg, space = self.config, dataset.space
         seeds, _ = dataset.top(max(cfg.seed_top, 2))
+        if self.warm_start:
+            seeds = list(dict.fromkeys(seeds + self.population))
         pool: dict[str, float] = {}
 
         def score(designs: list[str]) -> None:
@@ -63,6 +69,7 @@ class EvolutionGenerator(GeneratorBase):
             children = space.decode(self._offspring(parents, pool, population, space, rng))
             score(children)
             population = self._best(pool, cfg.population)
+        self.population = population if self.warm_start else []
         ranked = sorted(pool.items(), key=lambda kv: -kv[1])
         novel = [d for d, r in ranked if d not in offline and np.isfinite(r)]
         return novel if len(novel) >= n else novel + [d for d, _ in ranked if d in offline][: n - len(novel)]

@@ -92,7 +92,12 @@ class SequenceEnsemble:
             ``layers``, ``dropout``; transformer: ``dim``, ``heads``, ``layers``, ``dropout``).
         device: where the networks live and train (``"auto"``, ``"cpu"``, ``"cuda"``); designs
             in and predictions out are moved in :meth:`_inputs` and :meth:`predict` only.
+
+    ``warm_start`` (set by online rounds): a refit starts from the weights of the last fit
+    instead of a fresh initialisation.
     """
+
+    warm_start = False
 
     def __init__(self, space, members: int = 5, arch: str = "cnn", train: TrainConfig | None = None,
                  device: DeviceLike = "cpu", **net) -> None:
@@ -133,7 +138,8 @@ class SequenceEnsemble:
         x = self._inputs(designs)
         z = torch.as_tensor(self.scaler.forward(y), dtype=torch.float32, device=self.device)
         with seeded(self.train_cfg.seed, self.device):  # weight init and dropout; global state restored
-            self.model = self._build().to(self.device)
+            if not (self.warm_start and self.model is not None):
+                self.model = self._build().to(self.device)
             self._train(x, z)
         return self
 

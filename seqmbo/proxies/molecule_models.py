@@ -167,6 +167,7 @@ class _MoleculeEnsemble:
     """Shared fit/predict of the molecule ensembles; subclasses give ``_featurize`` and ``_build``."""
 
     predict_batch = 4096
+    warm_start = False  # online rounds: a refit starts from the last fit's weights
 
     def __init__(self, space=None, members: int = 5, train: TrainConfig | None = None,
                  device: DeviceLike = "cpu", **net) -> None:
@@ -191,7 +192,8 @@ class _MoleculeEnsemble:
             raise InvalidInputError(f"fit needs as many scores as designs (>0), got {len(designs)} and {y.shape[0]}")
         with seeded(self.train_cfg.seed, self.device):  # weight init and dropout; global state restored
             try:
-                self.model = self._build().to(self.device)
+                if not (self.warm_start and self.model is not None):  # warm start: go on from the last fit
+                    self.model = self._build().to(self.device)
             except TypeError as e:  # an option the network does not take
                 raise InvalidInputError(f"proxy network {type(self).__name__}: {e}") from None
             self.scaler = Standardizer.fit(y)

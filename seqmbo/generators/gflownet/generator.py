@@ -41,6 +41,10 @@ class GFlowNetGenerator(GeneratorBase):
         **overrides: individual settings replacing those of ``config``
             (``GFlowNetGenerator(loss="subtb", steps=500)``).
 
+    With ``warm_start`` (online rounds) the trained policy, ``log Z``, optimizer and replay
+    buffer (its designs rescored by the new reward) carry over to the next :meth:`propose`,
+    which trains ``steps`` more steps from there.
+
     Attributes:
         last_run: diagnostics of the latest :meth:`propose` (``log_z``, ``final_loss``,
             ``reward_calls``, ``designs_scored``, ``designs_invalid`` (reward ``nan``/``-inf``),
@@ -53,6 +57,7 @@ class GFlowNetGenerator(GeneratorBase):
         self.config = with_overrides(config or GFlowNetConfig(), overrides, "generator 'gflownet'")
         self.device = resolve_device(device)
         self.last_run: dict[str, Any] = {}
+        self._trainer: GFlowNetTrainer | None = None  # kept between proposes with ``warm_start``
 
     def __repr__(self) -> str:
         return f"GFlowNetGenerator({self.config!r}, device={str(self.device)!r})"
@@ -82,8 +87,12 @@ class GFlowNetGenerator(GeneratorBase):
         env = TokenEnv.from_space(space)
         seed = int(rng.integers(0, 2**63 - 1))
         np_rng = np.random.default_rng(seed)
-        with seeded(seed, "cpu"):  # initial weights: drawn on the CPU, the same on every device
-            trainer = GFlowNetTrainer(env, cfg, seeded_generator(seed, self.device), self.device)
+        trainer = self._trainer if self.warm_start else None
+        if trainer is None:
+            with seeded(seed, "cpu"):  # initial weights: drawn on the CPU, the same on every device
+                trainer = GFlowNetTrainer(env, cfg, seeded_generator(seed, self.device), self.device)
+        else:  # warm start: the policy, log Z, optimizer and replay buffer of the last propose go on
+            trainer.generator = seeded_generator(seed, self.device)
 
         if cfg.support_mask:
             bigrams = getattr(reward, "support_bigrams", None)
@@ -96,7 +105,10 @@ class GFlowNetGenerator(GeneratorBase):
         def log_reward(tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
             return torch.as_tensor(shaper(scores(tokens, lengths)), dtype=torch.float32, device=tokens.device)
 
+        if trainer.replay is not None:
+            trainer.replay.rescore(log_reward)  # a warm buffer holds rewards of the last propose's proxy
         losses = trainer.train(log_reward)
+        self._trainer = trainer if self.warm_start else None
 
         tokens, lengths = self._sample(trainer, max(cfg.sample_factor * n, cfg.min_samples))
         if trainer.replay is not None and len(trainer.replay):

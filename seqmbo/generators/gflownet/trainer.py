@@ -99,6 +99,16 @@ class ReplayBuffer:
         self.lengths = torch.cat([self.lengths, lengths])[best]
         self.log_rewards, self.keys = all_rewards[best], keys[best]
 
+    def rescore(self, log_reward: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None:
+        """Recompute the kept designs' log-rewards with ``log_reward(tokens, lengths)`` and re-rank
+        them (the reward changed, e.g. a refitted proxy in the next online round)."""
+        if not len(self):
+            return
+        r = log_reward(self.tokens, self.lengths).detach().float()
+        order = r.argsort(descending=True, stable=True)
+        self.tokens, self.lengths, self.keys = self.tokens[order], self.lengths[order], self.keys[order]
+        self.log_rewards = r[order]
+
     def sample(self, k: int, generator: torch.Generator | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         idx = torch.randint(len(self), (k,), generator=generator, device=self.tokens.device)
         return self.tokens[idx], self.lengths[idx], self.log_rewards[idx]

@@ -1,0 +1,89 @@
+"""Online rounds: the oracle labels each batch once, within the budget; an interrupted run resumes
+to the same result."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import seqmbo
+from seqmbo import online as online_mod
+from seqmbo.cli import main
+
+TASK = "ehrlich-20-16-2-4"
+FAST = {"generator_options": {"generations": 4, "population": 64, "offspring": 128},
+        "proxy_options": {"members": 2, "min_steps": 40}, "support": "none"}
+
+
+def run_online(out=None, rounds=3, **kw):
+    return seqmbo.design(TASK, "evolution", rounds=rounds, batch=12, budget=40, start=8, n=10, seed=3, out=out,
+                         **FAST, **kw)
+
+
+def test_rounds_label_each_batch_once_within_the_budget(tmp_path):
+    res = run_online(tmp_path / "run")
+    rows = pd.read_csv(tmp_path / "run" / "rounds.csv")
+    labels = pd.read_csv(tmp_path / "run" / "labels.csv")
+    # start pool 8, then batches of 12 (fewer when the gates leave fewer) until the budget of 40 is spent
+    assert rows["oracle_calls"].tolist() == (8 + rows["batch"].cumsum()).tolist()
+    assert rows["batch"].tolist()[:2] == [12, 12] and rows["oracle_calls"].iloc[-1] <= 40
+    assert len(labels) == rows["oracle_calls"].iloc[-1] and labels["sequence"].is_unique  # no design sent twice
+    assert (np.diff(rows["best"]) >= 0).all() and (rows["top10_mean"] <= rows["best"]).all()
+    m = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert m["oracle_calls"] == len(labels) and m["oracle_calls_design"] == 0 and m["rounds"] == 3
+    assert 0 < m["auc_top10"] <= m["score_p100"]
+    cands = pd.read_csv(tmp_path / "run" / "candidates.csv")
+    assert len(cands) == 10 and cands["oracle"].is_monotonic_decreasing
+    assert cands["oracle"].iloc[0] == labels["oracle"].max() == res.metrics["score_p100"]
+
+
+def test_interrupted_run_resumes_to_the_same_result(tmp_path, monkeypatch):
+    whole = run_online(tmp_path / "whole", rounds=4)
+    real, calls = online_mod.execute, []
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(online_mod, "execute", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_online(tmp_path / "cut", rounds=4)
+    assert len(pd.read_csv(tmp_path / "cut" / "rounds.csv")) == 2
+    with pytest.raises(seqmbo.InvalidInputError, match="unfinished online run; go on with --resume"):
+        run_online(tmp_path / "cut", rounds=4)
+    monkeypatch.setattr(online_mod, "execute", real)
+    resumed = online_mod.resume(tmp_path / "cut")
+    pd.testing.assert_frame_equal(resumed.candidates, whole.candidates)
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "cut" / "labels.csv"),
+                                  pd.read_csv(tmp_path / "whole" / "labels.csv"))
+
+
+def test_generators_keep_their_state_between_rounds(tmp_path):
+    from seqmbo.generators.evolution import EvolutionGenerator
+    from seqmbo.generators.gflownet import GFlowNetGenerator
+
+    evo = EvolutionGenerator(generations=2, population=32, offspring=64)
+    run = online_mod.online(TASK, evo, "mlp", rounds=2, batch=8, start=16, seed=0, proxy_options={"min_steps": 30})
+    assert evo.warm_start and 0 < len(evo.population) <= 32 and run.metrics["rounds"] == 2
+    gfn = GFlowNetGenerator(steps=20, batch_size=16, min_samples=64)
+    online_mod.online(TASK, gfn, "mlp", rounds=1, batch=8, start=16, seed=0, proxy_options={"min_steps": 30})
+    first = gfn._trainer
+    z_after_one = float(first.log_z.detach())
+    online_mod.online(TASK, gfn, "mlp", rounds=1, batch=8, start=16, seed=0, proxy_options={"min_steps": 30})
+    assert gfn._trainer is first and float(first.log_z.detach()) != z_after_one  # trained on from round 1's state
+
+
+def test_cli_rounds_and_resume_errors(capsys, tmp_path):
+    out = tmp_path / "cli"
+    code = main(["design", TASK, "--rounds", "2", "--batch", "8", "--budget", "30", "--start", "10", "--n", "5",
+                 "--out", str(out), "--set", "generator.generations=2", "--set", "proxy.members=2",
+                 "--set", "proxy.min_steps=30", "-q"])
+    text = capsys.readouterr().out
+    assert code == 0 and "round   2  oracle calls     26" in text and "AUC top-10" in text
+    assert main(["design", "--resume", str(tmp_path / "nothing")]) == 2
+    assert "no online run to resume" in capsys.readouterr().err
+    assert main(["design", TASK, "--rounds", "0", "--out", str(tmp_path / "bad")]) == 2
+    assert "rounds must be a whole number >= 1" in capsys.readouterr().err

@@ -83,9 +83,10 @@ def execute(cfg: RunConfig, out: str | Path | None = None, task=None, force: boo
     """Run ``cfg`` on ``task`` (default: :func:`load_problem`) and, when ``out`` is given, write the
     run directory atomically (an earlier run there is replaced only with ``force``). The only loop
     of a design run."""
+    from seqmbo import multiobjective as mo
     from seqmbo.generators import make_generator
     from seqmbo.progress import stage
-    from seqmbo.proxies import ProxyReward, make_proxy
+    from seqmbo.proxies import make_proxy
 
     t_start = time.perf_counter()
     if out is not None:
@@ -101,19 +102,20 @@ def execute(cfg: RunConfig, out: str | Path | None = None, task=None, force: boo
     times: dict[str, float] = {}
 
     with stage("fitting the proxy", times, "time_fit_s"), sealed():
-        proxy = make_proxy(cfg.proxy, space, seed=cfg.seed, device=cfg.device, **cfg.proxy_options)
-        proxy.fit(data.designs, data.y)
-    calibrate = _calibrates(cfg, gen)
+        proxy = mo.objective_proxy(cfg, task, make_proxy)  # one per measured column with several
+        proxy.fit(data.designs, mo.fit_targets(task))
+    calibrate = _calibrates(cfg, gen) and not mo.is_multi(task)
     with stage("calibrating the proxy", times, "time_calibration_s", skip=not calibrate):
         quality = proxy_calibration(cfg, space, data, proxy, sealed) if calibrate else {}
-    support = make_support(cfg.support, space, data.designs)
-    reward = ProxyReward(proxy, space, cfg.reward, cfg.kappa, support=support)
+    support = mo.constraint_support(task, make_support(cfg.support, space, data.designs))
+    reward = mo.make_reward(proxy, space, cfg, support)
     with stage(f"generating ({name_of(cfg.generator)})", times, "time_generate_s"), sealed():
         raw = list(gen.propose(reward, n, data, rng))
         candidates, removed = gate_and_select(cfg, space, data, gen, reward, support, raw, n)
         pred = proxy.predict(candidates)
     with stage("scoring the candidates", times, "time_evaluate_s"):
         table, metrics = summarize(cfg, task, candidates, pred, raw, removed)
+        metrics.update(mo.objective_report(task, proxy, candidates, table))
     metrics.update(quality)
     metrics.update(getattr(gen, "quality", None) or {})  # a generator's own diagnostics (latent: encoder quality)
     warn_if_weak(task, quality)
@@ -181,8 +183,9 @@ def gate_and_select(cfg: RunConfig, space, data, gen, reward, support, raw: list
     kept = [d for d, k in zip(raw, gates(raw, data.designs)) if k]
     removed = dict(gates.removed)
     if gen.uses_reward and kept:
-        r = reward(kept)
-        kept = [kept[i] for i in np.argsort(-r, kind="stable")]
+        from seqmbo.multiobjective import selection_order
+
+        kept = [kept[i] for i in selection_order(reward, kept, limit=4 * n)]
     if cfg.min_distance > 0:
         kept = select_diverse(kept, n, cfg.min_distance, cfg.diverse or None, space)
     candidates = kept[:n]

@@ -104,6 +104,8 @@ def objective_report(task, proxy, candidates: list[str], table) -> dict[str, Any
         metrics["feasible_prob_mean"] = float(prob.mean())
     if task.objective_oracle is not None:
         metrics.update(_true_front(task, candidates, table))
+    else:  # no oracle: the front under the proxies
+        metrics["pareto_size"] = metrics["pareto_size_predicted"]
     return metrics
 
 
@@ -116,3 +118,17 @@ def _true_front(task, candidates: list[str], table) -> dict[str, Any]:
         table[f"oracle_{o.name}"] = o.sign * Y[:, j]
     lo, hi = task.objective_bounds
     return pareto_metrics(Y, task.dataset.Y[:, : len(task.objectives)], lo, hi)
+
+
+def offline_frame(task):
+    """The user's data as read (for ``offline.csv``) and the ``y`` setting that reads it back:
+    ``score``, or the objective columns with their directions."""
+    import pandas as pd
+
+    data = task.dataset
+    if not is_multi(task):
+        return pd.DataFrame({task.space.column: data.designs, "score": task.sign * data.y}), "score"
+    signs = {o.name: o.sign for o in task.objectives}
+    frame = {task.space.column: data.designs}
+    frame.update({c: signs.get(c, 1.0) * data.Y[:, j] for j, c in enumerate(data.columns)})
+    return pd.DataFrame(frame), [f"{o.name}:{o.direction}" for o in task.objectives]

@@ -73,7 +73,8 @@ def load_problem(cfg: RunConfig):
     if cfg.data is not None:
         from seqmbo.tasks.user_data import user_task
 
-        return user_task(cfg.data, x=cfg.x, y=cfg.y, kind=cfg.kind, direction=cfg.direction)
+        return user_task(cfg.data, x=cfg.x, y=cfg.y, kind=cfg.kind, direction=cfg.direction,
+                         constraints=cfg.constraints)
     from seqmbo.tasks import load_task
 
     return load_task(cfg.task)
@@ -378,8 +379,10 @@ def write_run(out: str | Path, result: RunResult, task, gen, proxy) -> Path:
     if not task.has_oracle:  # the user's data as read, so that config.toml repeats the run from anywhere
         import pandas as pd
 
-        offline = pd.DataFrame({task.space.column: task.dataset.designs, "score": task.sign * task.dataset.y})
+        from seqmbo.multiobjective import offline_frame
+
+        offline, y_setting = offline_frame(task)
         writers["offline.csv"] = lambda p: offline.to_csv(p, index=False)
         if not Path(str(result.config.data)).is_file():
-            config_data.update(data=str(Path(out).resolve() / "offline.csv"), x=task.space.column, y="score")
+            config_data.update(data=str(Path(out).resolve() / "offline.csv"), x=task.space.column, y=y_setting)
     return write_outputs(out, writers)

@@ -155,6 +155,6 @@ def hypervolume(Y: np.ndarray, ref: np.ndarray) -> float:
     keep = np.isfinite(Y).all(axis=1) & (Y > ref).all(axis=1)
     if not keep.any():
         return 0.0
-    front = Y[keep][pareto_mask(Y[keep])]
+    front = np.unique(Y[keep][pareto_mask(Y[keep])], axis=0)  # repeated points cost BoTorch time, add nothing
     hv = Hypervolume(torch.as_tensor(ref, dtype=torch.float64))
     return float(hv.compute(torch.as_tensor(front, dtype=torch.float64)))

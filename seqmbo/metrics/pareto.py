@@ -61,6 +61,6 @@ def pareto_metrics(Y: np.ndarray, offline: np.ndarray, lo: np.ndarray, hi: np.nd
 
 def beyond(Z: np.ndarray, D: np.ndarray) -> int:
     """How many rows of ``Z`` no row of ``D`` dominates."""
-    front = D[pareto_mask(D)]
+    front = np.unique(D[pareto_mask(D)], axis=0)
     finite = np.isfinite(Z).all(axis=1)
     return int((~dominated_by_any(front, Z) & finite).sum())

@@ -65,9 +65,17 @@ def user_task(data: Any, scores=None, *, x: str | None = None, y: str | list[str
     if direction == "min":
         y_values = -np.asarray(y_values, dtype=np.float64)
     if computed:
+        check_computed(computed, space)
         spec["constraints"] = [str(c) for c in computed]
     return Task(name, "user", space, Dataset(designs, y_values, space, where), oracle=None,
                 n_candidates=USER_N_CANDIDATES, oracle_kind="none", spec=spec, constraints=computed)
+
+
+def check_computed(constraints, space) -> None:
+    """Refuse, before any work, constraints on computed properties the space has not (or unknown names)."""
+    from seqmbo.gates.constraint import ConstraintGate
+
+    ConstraintGate(constraints, space)
 
 
 def _multi_task(data, x, kind, objectives, measured, computed) -> Task:
@@ -84,6 +92,8 @@ def _multi_task(data, x, kind, objectives, measured, computed) -> Task:
     kind = kind or guess_kind(designs, xc, where)
     prepare = _molecule_data if kind == "molecule" else _sequence_data
     space, designs, Y = prepare(designs, Y, rows, kind, where)
+    if computed:
+        check_computed(computed, space)
     name = Path(str(data)).stem if isinstance(data, (str, Path)) else "user-data"
     spec = {"name": name, "kind": "user", "design_kind": kind, "objectives": [f"{o.name}:{o.direction}" for o in objectives],
             "constraints": [str(c) for c in measured + computed]}

@@ -111,3 +111,44 @@ def test_design_on_a_multiobjective_task_reports_hypervolumes(generator):
     assert 1 <= m["pareto_size"] <= len(t)
     assert {"AV_mean", "VC_std", "oracle_AV", "oracle_VC", "pareto_rank"} <= set(t.columns)
     assert (t["oracle_AV"] == [s.count("AV") for s in t["sequence"]]).all()
+
+
+def test_constraint_gate_is_exact_on_computed_properties():
+    from rdkit import Chem
+    from rdkit.Chem import Descriptors
+
+    from seqmbo.gates.constraint import ConstraintGate
+    from seqmbo.spaces.molecule import MoleculeSpace
+
+    smiles = ["CCO", "CC(=O)Oc1ccccc1C(=O)O", "CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC", "not a molecule"]
+    gate = ConstraintGate([parse_constraint("mw<200"), parse_constraint("qed>=0.3")],
+                          MoleculeSpace.from_smiles(smiles[:3]))
+    weights = [Descriptors.MolWt(Chem.MolFromSmiles(s)) for s in smiles[:3]]
+    assert weights[1] < 200 < weights[2]
+    assert gate(smiles).tolist() == [True, True, False, False]  # ethanol QED 0.41, aspirin 0.55
+    with pytest.raises(InvalidInputError, match="not a measured column nor a computed property"):
+        ConstraintGate([parse_constraint("potency>=3")], MoleculeSpace.from_smiles(smiles[:3]))
+
+
+def test_mpo_terms_multiply_to_the_mpo():
+    from seqmbo.oracles.guacamol import GuacaMolTerm
+    from seqmbo.oracles.molecules import get_molecule_oracle
+
+    smiles = ["CC(=O)Oc1ccccc1C(=O)O", "COc1cc(N(C)CCN(C)C)c(NC(=O)C=C)cc1Nc1nccc(-c2cn(C)c3ccccc23)n1", "c1ccccc1"]
+    terms = np.stack([GuacaMolTerm("osimertinib_mpo", k)(smiles) for k in range(4)], axis=1)
+    assert np.allclose(terms.prod(1) ** 0.25, get_molecule_oracle("osimertinib_mpo")(smiles))
+    with pytest.raises(IndexError):
+        GuacaMolTerm("osimertinib_mpo", 4)
+
+
+def test_molecule_task_with_two_oracles():
+    from seqmbo.tasks import load_task
+
+    spec = {"name": "nci-qed-sa", "kind": "molecules-mo", "library": "nci", "objectives": ["qed", "sa"],
+            "subsample": 300, "n_candidates": 8}
+    task = load_task(spec)
+    assert [(o.name, o.direction) for o in task.objectives] == [("qed", "max"), ("sa", "min")]
+    d = task.dataset
+    Y = task.objective_oracle(d.designs[:5])
+    assert np.allclose(Y, d.Y[:5]) and (Y[:, 1] < 0).all()  # sa is held negated: every objective maximized
+    assert 0 < len(d) < d.info["n_full"]

@@ -150,6 +150,7 @@ def main() -> None:
     ap.add_argument("--tasks", default="regex,zinc-logp-qed,zinc-osimertinib-terms")
     ap.add_argument("--generators", default=",".join(GENERATORS))
     ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. first-seed + seeds - 1")
     ap.add_argument("--members", type=int, default=3, help="ensemble members of each objective's proxy")
     ap.add_argument("--peer-dir", default="/tmp/seqmbo-peer-pymoo")
     ap.add_argument("--out", default=None, help="a JSON lines file of every run (appended)")
@@ -162,7 +163,7 @@ def main() -> None:
         ensure_pymoo(Path(args.peer_dir))
     rows = []
     for task in args.tasks.split(","):
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             for gen in gens:
                 t = time.perf_counter()
                 row = {"task": task, "generator": gen, "seed": seed, **run_cell(task, gen, seed, args.members)}

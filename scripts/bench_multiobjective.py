@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import subprocess
+import tempfile
 import sys
 import time
 from pathlib import Path
@@ -152,7 +153,7 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. first-seed + seeds - 1")
     ap.add_argument("--members", type=int, default=3, help="ensemble members of each objective's proxy")
-    ap.add_argument("--peer-dir", default="/tmp/seqmbo-peer-pymoo")
+    ap.add_argument("--peer-dir", default=str(Path(tempfile.gettempdir()) / "seqmbo-peer-pymoo"))
     ap.add_argument("--out", default=None, help="a JSON lines file of every run (appended)")
     ap.add_argument("--chemist", type=int, default=None, metavar="N", help="time a propose run on N molecules instead")
     args = ap.parse_args()

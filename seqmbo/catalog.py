@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-ORACLE_KIND = {"landscape": "exact", "ehrlich": "closed-form", "molecules": "rdkit", "learned": "learned"}
+ORACLE_KIND = {"landscape": "exact", "ehrlich": "closed-form", "molecules": "rdkit", "learned": "learned",
+               "regex": "closed-form"}
 
 
 def task_rows() -> list[dict[str, Any]]:
@@ -21,6 +22,12 @@ def task_rows() -> list[dict[str, Any]]:
             row["space"] = f"{spec['dim']} x {spec['num_states']} states"
             row["offline"] = str(spec.get("offline_size", 2000))
             row["data"] = "built-in"
+        elif kind == "regex":
+            row["design"] = "protein"
+            row["space"] = f"{spec.get('min_length', 32)}-{spec.get('max_length', 36)} x 20 amino acids"
+            row["offline"] = f"worse fronts of {spec.get('offline_size', 10000)} drawn"
+            row["data"] = "built-in"
+            row["oracle"] = f"closed-form: counts of {', '.join(spec.get('patterns', ['AV', 'VC', 'CA']))}"
         elif kind in ("landscape", "learned"):
             alphabet = spec.get("alphabet", "ACGT")
             row["design"] = {"ACGT": "dna", "ACDEFGHIKLMNPQRSTVWY": "protein"}.get(alphabet, "sequence")
@@ -46,6 +53,8 @@ def task_rows() -> list[dict[str, Any]]:
                 row["data"] = "present" if is_present(lib) else f"missing ({lib})"
             else:
                 row["data"] = "file"
-            row["oracle"] = f"rdkit: {spec.get('oracle', '?')}"
+            row["oracle"] = f"rdkit: {spec.get('oracle') or ', '.join(spec.get('objectives', ['?']))}"
+            if kind == "molecules-mo":
+                row["offline"] = f"worse fronts of {spec['subsample']} sampled" if "subsample" in spec else "worse fronts"
         rows.append(row)
     return rows

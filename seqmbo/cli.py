@@ -62,10 +62,16 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("data", nargs="?", default=None,
                     help="CSV/TSV/FASTA with scores, or SDF with a score property (or give --config)")
     pr.add_argument("--x", default=None, help="the design column (default: sequence/smiles/...)")
-    pr.add_argument("--y", default=None, help="the score column or SDF property (default: score/y/fitness/...)")
+    pr.add_argument("--y", action="append", default=None,
+                    help="the score column or SDF property (default: score/y/fitness/...); repeat it for several "
+                         "objectives, each COLUMN or COLUMN:min / COLUMN:max")
     pr.add_argument("--kind", choices=("dna", "protein", "molecule"), default=None)
-    pr.add_argument("--minimize", action="store_true",
-                    help="lower scores are better (IC50, Kd, toxicity); the default is higher-is-better")
+    pr.add_argument("--minimize", action="append", nargs="?", const="", default=None, metavar="COLUMN",
+                    help="lower scores are better (IC50, Kd, toxicity); with several --y, name the objective "
+                         "to minimize (repeatable); the default is higher-is-better")
+    pr.add_argument("--constraint", action="append", default=None, metavar="EXPR",
+                    help='a constraint, e.g. "sa<=4", "qed>=0.5", "mw<500" (a computed property: a gate) or '
+                         '"logS>=-5" (a column of the table: predicted feasibility); repeatable')
     _run_options(pr, n_help="candidates to keep (default: 100)", out_help="run directory (default: proposals/)")
     pr.set_defaults(func=cmd_propose)
 
@@ -249,10 +255,21 @@ def cmd_propose(args: argparse.Namespace) -> int:
 
     if args.data is None and args.config is None:
         raise SeqmboError("give the scored table to propose from (CSV/TSV/FASTA/SDF), or --config of an earlier run")
-    cfg = _run_config(args, data=args.data, x=args.x, y=args.y, kind=args.kind,
-                      direction="min" if args.minimize else None)
+    cfg = _run_config(args, data=args.data, x=args.x, y=_objectives(args.y, args.minimize), kind=args.kind,
+                      direction="min" if args.minimize is not None and "" in args.minimize else None,
+                      constraints=args.constraint)
     _summary(execute(cfg, args.out or _fresh_folder("proposals"), force=args.force))
     return 0
+
+
+def _objectives(ys: list[str] | None, minimize: list[str] | None):
+    """``--y`` values with ``--minimize COLUMN`` folded in as ``COLUMN:min`` (one plain column stays a string)."""
+    names = [m for m in minimize or () if m]
+    if not names:
+        return ys[0] if ys and len(ys) == 1 else ys
+    from seqmbo.objectives import parse_objectives
+
+    return [f"{o.name}:{o.direction}" for o in parse_objectives(ys or [], minimize=names)]
 
 
 def _fresh_folder(base: str) -> str:

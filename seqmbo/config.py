@@ -34,7 +34,9 @@ class RunConfig:
         data: the user's scored table (CSV/TSV/FASTA/SDF; ``propose`` runs): when set, the run
             has no oracle and ``task`` is ignored.
         x, y, kind: the design column, the score column (or SDF property) and the kind of
-            design (``dna``, ``protein``, ``molecule``; guessed when empty) of ``data``.
+            design (``dna``, ``protein``, ``molecule``; guessed when empty) of ``data``; ``y``
+            may be a list of objectives, each ``COLUMN``, ``COLUMN:max`` or ``COLUMN:min``.
+        constraints: ``"sa<=4"``-style constraints of a ``propose`` run (:mod:`seqmbo.objectives`).
         direction: ``max`` (higher is better, the default) or ``min`` (lower is better: IC50,
             Kd, toxicity) for the user's score; benchmark tasks are always maximized.
         generator: a generator name.
@@ -73,7 +75,8 @@ class RunConfig:
     task: str = DEFAULT_TASK
     data: str | None = None
     x: str | None = None
-    y: str | None = None
+    y: str | list | None = None
+    constraints: list = field(default_factory=list)
     kind: str | None = None
     direction: str = "max"
     generator: str = "evolution"

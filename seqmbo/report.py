@@ -15,6 +15,10 @@ def design_report(path: Path, result, task) -> None:
     import matplotlib.pyplot as plt
 
     m, cands = result.metrics, result.candidates
+    if getattr(task, "objectives", None) and len(task.objectives) > 1:
+        from seqmbo.report_pareto import pareto_report
+
+        return pareto_report(path, result, task)
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
     if not task.has_oracle:
         _prediction_panels(axes, result, task)

@@ -73,7 +73,8 @@ def load_problem(cfg: RunConfig):
     if cfg.data is not None:
         from seqmbo.tasks.user_data import user_task
 
-        return user_task(cfg.data, x=cfg.x, y=cfg.y, kind=cfg.kind, direction=cfg.direction)
+        return user_task(cfg.data, x=cfg.x, y=cfg.y, kind=cfg.kind, direction=cfg.direction,
+                         constraints=cfg.constraints)
     from seqmbo.tasks import load_task
 
     return load_task(cfg.task)
@@ -83,9 +84,10 @@ def execute(cfg: RunConfig, out: str | Path | None = None, task=None, force: boo
     """Run ``cfg`` on ``task`` (default: :func:`load_problem`) and, when ``out`` is given, write the
     run directory atomically (an earlier run there is replaced only with ``force``). The only loop
     of a design run."""
+    from seqmbo import multiobjective as mo
     from seqmbo.generators import make_generator
     from seqmbo.progress import stage
-    from seqmbo.proxies import ProxyReward, make_proxy
+    from seqmbo.proxies import make_proxy
 
     t_start = time.perf_counter()
     if out is not None:
@@ -101,13 +103,14 @@ def execute(cfg: RunConfig, out: str | Path | None = None, task=None, force: boo
     times: dict[str, float] = {}
 
     with stage("fitting the proxy", times, "time_fit_s"), sealed():
-        proxy = make_proxy(cfg.proxy, space, seed=cfg.seed, device=cfg.device, **cfg.proxy_options)
-        proxy.fit(data.designs, data.y)
-    calibrate = _calibrates(cfg, gen)
+        proxy = mo.objective_proxy(cfg, task, make_proxy)  # one per measured column with several
+        proxy.fit(data.designs, mo.fit_targets(task))
+    calibrate = _calibrates(cfg, gen) and not mo.is_multi(task)
     with stage("calibrating the proxy", times, "time_calibration_s", skip=not calibrate):
         quality = proxy_calibration(cfg, space, data, proxy, sealed) if calibrate else {}
-    support = make_support(cfg, space, data.designs)
-    reward = ProxyReward(proxy, space, cfg.reward, cfg.kappa, support=support)
+    base_support = make_support(cfg, space, data.designs)  # bigram, or the chemistry gates for molecules
+    support = mo.constraint_support(task, base_support)
+    reward = mo.make_reward(proxy, space, cfg, support)
     with stage(f"generating ({name_of(cfg.generator)})", times, "time_generate_s"), sealed():
         raw = list(gen.propose(reward, n, data, rng))
         candidates, removed = gate_and_select(cfg, space, data, gen, reward, support, raw, n)
@@ -117,7 +120,8 @@ def execute(cfg: RunConfig, out: str | Path | None = None, task=None, force: boo
         if space.kind == "molecule":
             from seqmbo.metrics.mol_run import realism_metrics
 
-            metrics.update(realism_metrics(space, table, data.designs, support))
+            metrics.update(realism_metrics(space, table, data.designs, base_support))
+        metrics.update(mo.objective_report(task, proxy, candidates, table))
     metrics.update(quality)
     metrics.update(getattr(gen, "quality", None) or {})  # a generator's own diagnostics (latent: encoder quality)
     warn_if_weak(task, quality)
@@ -181,8 +185,9 @@ def gate_and_select(cfg: RunConfig, space, data, gen, reward, support, raw: list
     kept = [d for d, k in zip(raw, gates(raw, data.designs)) if k]
     removed = dict(gates.removed)
     if gen.uses_reward and kept:
-        r = reward(kept)
-        kept = [kept[i] for i in np.argsort(-r, kind="stable")]
+        from seqmbo.multiobjective import selection_order
+
+        kept = [kept[i] for i in selection_order(reward, kept, limit=4 * n)]
     if cfg.min_distance > 0:
         kept = select_diverse(kept, n, cfg.min_distance, cfg.diverse or None, space)
     candidates = kept[:n]
@@ -376,8 +381,10 @@ def write_run(out: str | Path, result: RunResult, task, gen, proxy) -> Path:
     if not task.has_oracle:  # the user's data as read, so that config.toml repeats the run from anywhere
         import pandas as pd
 
-        offline = pd.DataFrame({task.space.column: task.dataset.designs, "score": task.sign * task.dataset.y})
+        from seqmbo.multiobjective import offline_frame
+
+        offline, y_setting = offline_frame(task)
         writers["offline.csv"] = lambda p: offline.to_csv(p, index=False)
         if not Path(str(result.config.data)).is_file():
-            config_data.update(data=str(Path(out).resolve() / "offline.csv"), x=task.space.column, y="score")
+            config_data.update(data=str(Path(out).resolve() / "offline.csv"), x=task.space.column, y=y_setting)
     return write_outputs(out, writers)

@@ -350,3 +350,23 @@ class GuacaMolObjective(MoleculeOracle):
 
     def score_profile(self, profile: MolProfile) -> float:
         return self._combine([term(profile) for term in self._terms])
+
+
+class GuacaMolTerm(MoleculeOracle):
+    """Term ``index`` (from 0) of a GuacaMol v2 objective on its own, in [0, 1]: e.g.
+    ``GuacaMolTerm("osimertinib_mpo", 2)`` is Osimertinib MPO's TPSA term. Named ``NAME#INDEX``."""
+
+    bounds = (0.0, 1.0)
+
+    def __init__(self, name: str, index: int, featurizer: MolFeaturizer | None = None) -> None:
+        super().__init__(featurizer)
+        if name not in GUACAMOL_V2_SPECS:
+            raise KeyError(f"unknown GuacaMol objective {name!r}")
+        specs = GUACAMOL_V2_SPECS[name][1]
+        if not 0 <= index < len(specs):
+            raise IndexError(f"{name} has terms 0..{len(specs) - 1}, not {index}")
+        self.name = f"{name}#{index}"
+        self._term = specs[index].compile(self.featurizer)
+
+    def score_profile(self, profile: MolProfile) -> float:
+        return self._term(profile)

@@ -32,6 +32,13 @@ class Task:
         n_candidates: how many candidates a run proposes by default.
         oracle_kind: ``exact``, ``closed-form``, ``learned``, ``rdkit`` or ``none``.
         spec: the resolved spec (for ``config.toml``).
+        objectives: with several objectives, each one (:class:`~seqmbo.objectives.Objective`),
+            in the order of the first columns of ``dataset.Y``; empty for one score.
+        constraints: constraints on computed properties or measured columns.
+        objective_oracle: a benchmark's true objective vector ``(n, m)`` (maximized), sealed
+            like ``oracle`` (which then gives the scalar score, see :mod:`seqmbo.objectives`).
+        objective_bounds: ``(2, m)`` min and max of each maximized objective over the full
+            dataset (the Off-MOO-Bench normalization).
     """
 
     name: str
@@ -44,6 +51,10 @@ class Task:
     n_candidates: int = 128
     oracle_kind: str = "exact"
     spec: dict = field(default_factory=dict)
+    objectives: list = field(default_factory=list)
+    constraints: list = field(default_factory=list)
+    objective_oracle: SealedOracle | None = None
+    objective_bounds: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.oracle is None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from seqmbo.errors import InvalidInputError, UnknownNameError
-from seqmbo.tasks import learned_tasks, sequence_tasks
+from seqmbo.tasks import learned_tasks, multi_tasks, sequence_tasks
 
 
 
@@ -74,12 +74,14 @@ def builders() -> dict[str, Callable[[dict], Any]]:
         "landscape": sequence_tasks.build_landscape,
         "ehrlich": sequence_tasks.build_ehrlich,
         "learned": learned_tasks.build_learned,
+        "regex": multi_tasks.build_regex,
     }
     try:
         from seqmbo.tasks import molecule_tasks
     except ImportError:  # molecule support not built in this checkout
         return out
     out["molecules"] = molecule_tasks.build_molecules
+    out["molecules-mo"] = multi_tasks.build_molecules_mo
     return out
 
 

@@ -27,21 +27,34 @@ log = logging.getLogger(__name__)
 USER_N_CANDIDATES = 100
 
 
-def user_task(data: Any, scores=None, *, x: str | None = None, y: str | None = None,
-              kind: str | None = None, direction: str = "max") -> Task:
+def user_task(data: Any, scores=None, *, x: str | None = None, y: str | list[str] | None = None,
+              kind: str | None = None, direction: str = "max", constraints=()) -> Task:
     """A :class:`~seqmbo.tasks.base.Task` without an oracle from the user's scored designs.
 
     Args:
         data: a file (CSV/TSV/FASTA with scores, SDF with a score property), a pandas DataFrame,
             or a list of designs (then give ``scores``).
         scores: the scores of ``data`` when it is a list.
-        x, y: the design and score columns (or SDF score property).
+        x, y: the design and score columns (or SDF score property); ``y`` may list several
+            objectives, each ``COLUMN`` or ``COLUMN:min`` / ``COLUMN:max``
+            (:func:`seqmbo.objectives.parse_objectives`).
         kind: ``molecule``, ``dna`` or ``protein`` (guessed when omitted).
         direction: ``max`` (higher is better) or ``min`` (lower is better; the dataset then holds
             ``-score`` and the run reports predictions in the user's units).
+        constraints: ``"sa<=4"``-style constraints (:mod:`seqmbo.objectives`): on a column of the
+            table (predicted by a proxy) or a computed molecular property (a gate).
     """
+    from seqmbo.objectives import parse_constraint, parse_objectives
+    from seqmbo.tasks.user_objectives import split_constraints
+
     if direction not in ("max", "min"):
         raise InvalidInputError(f"direction must be 'max' (higher is better) or 'min' (lower is better), got {direction!r}")
+    objectives = parse_objectives(y, direction=direction)
+    cons = [parse_constraint(c) for c in constraints or ()]
+    measured, computed = split_constraints(data, cons) if cons else ([], [])
+    if len(objectives) > 1 or measured:
+        return _multi_task(data, x, kind, objectives, measured, computed)
+    y, direction = objectives[0].name or None, objectives[0].direction
     designs, y_values, rows, kind, where = _read_input(data, scores, kind, x, y)
     prepare = _molecule_data if kind == "molecule" else _sequence_data
     space, designs, y_values = prepare(designs, y_values, rows, kind, where)
@@ -51,8 +64,44 @@ def user_task(data: Any, scores=None, *, x: str | None = None, y: str | None = N
         spec["data"] = str(Path(data).expanduser().resolve())
     if direction == "min":
         y_values = -np.asarray(y_values, dtype=np.float64)
+    if computed:
+        check_computed(computed, space)
+        spec["constraints"] = [str(c) for c in computed]
     return Task(name, "user", space, Dataset(designs, y_values, space, where), oracle=None,
-                n_candidates=USER_N_CANDIDATES, oracle_kind="none", spec=spec)
+                n_candidates=USER_N_CANDIDATES, oracle_kind="none", spec=spec, constraints=computed)
+
+
+def check_computed(constraints, space) -> None:
+    """Refuse, before any work, constraints on computed properties the space has not (or unknown names)."""
+    from seqmbo.gates.constraint import ConstraintGate
+
+    ConstraintGate(constraints, space)
+
+
+def _multi_task(data, x, kind, objectives, measured, computed) -> Task:
+    """The task of a table with several objectives and/or constraints on measured columns."""
+    from seqmbo.data.libraries import guess_kind
+    from seqmbo.tasks.user_objectives import multi_dataset, read_columns
+
+    names = [o.name for o in objectives]
+    if "" in names:
+        raise InvalidInputError("with several objectives or a constraint on a measured column, name every objective "
+                                "column (--y COLUMN, once per objective)")
+    columns = names + [c for c in dict.fromkeys(c.name for c in measured) if c not in names]
+    designs, Y, rows, xc, where = read_columns(data, x, columns)
+    kind = kind or guess_kind(designs, xc, where)
+    prepare = _molecule_data if kind == "molecule" else _sequence_data
+    space, designs, Y = prepare(designs, Y, rows, kind, where)
+    if computed:
+        check_computed(computed, space)
+    name = Path(str(data)).stem if isinstance(data, (str, Path)) else "user-data"
+    spec = {"name": name, "kind": "user", "design_kind": kind, "objectives": [f"{o.name}:{o.direction}" for o in objectives],
+            "constraints": [str(c) for c in measured + computed]}
+    if isinstance(data, (str, Path)):
+        spec["data"] = str(Path(data).expanduser().resolve())
+    return Task(name, "user", space, multi_dataset(designs, Y, space, objectives, columns, where), oracle=None,
+                n_candidates=USER_N_CANDIDATES, oracle_kind="none", spec=spec, objectives=objectives,
+                constraints=measured + computed)
 
 
 def _read_input(data, scores, kind, x, y):
@@ -94,13 +143,13 @@ def _check_scores(designs, values, rows, kind, label):
 
 
 def _merge_duplicates(designs: list[str], y: np.ndarray, where: str) -> tuple[list[str], np.ndarray]:
-    groups: dict[str, list[float]] = {}
-    for d, v in zip(designs, y):
-        groups.setdefault(d, []).append(float(v))
+    groups: dict[str, list] = {}
+    for d, v in zip(designs, y):  # a score, or a row of several
+        groups.setdefault(d, []).append(v)
     merged = sum(len(v) - 1 for v in groups.values())
     if merged:
         log.warning("%s: %d duplicate rows merged into their first occurrence (mean score)", where, merged)
-    return list(groups), np.array([np.mean(v) for v in groups.values()])
+    return list(groups), np.array([np.mean(v, axis=0) for v in groups.values()])
 
 
 def _molecule_data(designs, y, rows, kind, where):

@@ -1,0 +1,198 @@
+"""Multi-objective benchmark: seqmbo's generators against pymoo's NSGA-II, same tasks, proxies,
+gates, selection and reward budget, in one invocation.
+
+Each cell is ``seqmbo.design(task, generator, seed)``; pymoo's NSGA-II enters as a generator
+object (:class:`PymooNSGA2`) that runs ``pymoo.algorithms.moo.nsga2.NSGA2`` on the designs' token
+ids (integer variables, pad id = "no token", pymoo's integer SBX/PM with rounding) against the
+run's vector reward, its population seeded like seqmbo's from the best offline designs, with the
+population, offspring and generations of seqmbo's ``evolution``/``nsga2`` (the same number of
+reward calls). pymoo is the peer: it is installed into a throw-away folder (``--peer-dir``) on
+first use, never into the project.
+
+Prints one line per run and a table of mean ± std over seeds of ``hv_p100``, ``hv_p50``,
+``pareto_size``, ``dataset_hv`` per task and generator.
+
+    nice -n 5 python scripts/bench_multiobjective.py --tasks regex,zinc-logp-qed --seeds 3
+    nice -n 5 python scripts/bench_multiobjective.py --chemist 1000
+
+``--chemist N`` instead times a chemist's ``propose`` run: a table of the first N NCI molecules
+shipped with RDKit with two columns standing in for measurements (RDKit's QED, to maximize, and
+Crippen logP, to minimize), ``--constraint "sa<=4"``, 100 candidates, default settings; it
+prints the wall time and how many candidates lie on the front of the predicted means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import tempfile
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+GENERATORS = ("random", "evolution", "nsga2", "pymoo-nsga2")
+EVOLUTION = {"population": 128, "offspring": 256, "generations": 10, "seed_top": 128}
+
+
+class PymooNSGA2:
+    """pymoo's NSGA-II as a seqmbo generator (token ids as integer variables)."""
+
+    uses_reward, baseline = True, False
+
+    def __init__(self, population: int, offspring: int, generations: int, seed_top: int) -> None:
+        self.population, self.offspring, self.generations, self.seed_top = population, offspring, generations, seed_top
+
+    def propose(self, reward, n, dataset, rng):
+        from pymoo.algorithms.moo.nsga2 import NSGA2
+        from pymoo.core.problem import Problem
+        from pymoo.operators.crossover.sbx import SBX
+        from pymoo.operators.mutation.pm import PM
+        from pymoo.operators.repair.rounding import RoundingRepair
+        from pymoo.optimize import minimize
+
+        from seqmbo.pareto import nsga_order
+        from seqmbo.proxies.multi import reward_vector
+
+        space = dataset.space
+        pad = space.vocab_size  # the variable value meaning "no token here"
+        seeds = [dataset.designs[i] for i in nsga_order(dataset.Y if dataset.Y is not None else dataset.y[:, None],
+                                                         limit=self.seed_top)[: self.seed_top]]
+        X0 = space.encode(seeds)
+        X0 = np.where(X0 < 0, pad, X0)
+        width = X0.shape[1]
+        m = getattr(reward, "n_objectives", 1)
+        seen: dict[str, np.ndarray] = {}
+
+        def decode(X):
+            rows = np.asarray(np.rint(X), dtype=np.int64)
+            packed = np.full_like(rows, -1)
+            for i, r in enumerate(rows):
+                t = r[r < pad]
+                packed[i, : len(t)] = t
+            return space.decode(packed)
+
+        class Task(Problem):
+            def __init__(self):
+                super().__init__(n_var=width, n_obj=m, xl=0, xu=pad, vtype=int)
+
+            def _evaluate(self, X, out, *args, **kwargs):
+                designs = decode(X)
+                V = reward_vector(reward, designs)
+                seen.update(zip(designs, V))
+                out["F"] = -np.nan_to_num(V, neginf=-1e6)
+
+        algo = NSGA2(pop_size=self.population, n_offsprings=self.offspring, sampling=X0[: self.population],
+                     crossover=SBX(prob=0.9, eta=15, vtype=float, repair=RoundingRepair()),
+                     mutation=PM(eta=20, vtype=float, repair=RoundingRepair()), eliminate_duplicates=True)
+        minimize(Task(), algo, ("n_gen", self.generations + 1), seed=int(rng.integers(2**31 - 1)), verbose=False)
+        offline = set(dataset.designs)
+        return [d for d, v in seen.items() if d not in offline and np.isfinite(v).all()]
+
+
+def ensure_pymoo(peer_dir: Path) -> None:
+    """pymoo importable from ``peer_dir`` (installed there with pip on first use)."""
+    if not (peer_dir / "pymoo").is_dir():
+        pkgs = ["pymoo", "moocore", "autograd", "alive-progress", "about-time", "grapheme", "dill", "deprecated",
+                "wrapt", "cffi", "pycparser"]
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(peer_dir), *pkgs],
+                       check=True)
+    sys.path.insert(0, str(peer_dir))
+
+
+KEYS = ("hv_p100", "hv_p75", "hv_p50", "pareto_size", "dataset_hv", "time_total_s")
+
+
+def run_cell(task: str, generator: str, seed: int, members: int) -> dict:
+    import seqmbo
+
+    settings = {"proxy_options": {"members": members}, "calibration": False}
+    if generator == "pymoo-nsga2":
+        gen = PymooNSGA2(**EVOLUTION)
+    else:
+        gen = generator
+        if generator != "random":
+            settings["generator_options"] = dict(EVOLUTION)
+    run = seqmbo.design(task, generator=gen, seed=seed, **settings)
+    return {k: run.metrics.get(k) for k in KEYS}
+
+
+def chemist(n_rows: int, out: str) -> None:
+    """The chemist's run: write the table, run ``seqmbo propose`` through the CLI, time it."""
+    import pandas as pd
+    from rdkit import Chem
+    from rdkit.Chem import QED, Crippen
+
+    from seqmbo.cli import main as cli
+    from seqmbo.tasks.molecule_tasks import nci_path, read_smiles_file
+
+    rows = []
+    for smi in read_smiles_file(nci_path())[:n_rows]:
+        mol = Chem.MolFromSmiles(smi)
+        if mol is not None:
+            rows.append((smi, QED.qed(mol), Crippen.MolLogP(mol)))
+    table = Path(out) / "assays.csv"
+    table.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows, columns=["smiles", "QED", "logP"]).to_csv(table, index=False)
+    t = time.perf_counter()
+    rc = cli(["propose", str(table), "--y", "QED", "--y", "logP:min", "--constraint", "sa<=4", "--out",
+              str(Path(out) / "run"), "--force", "--quiet"])
+    wall = time.perf_counter() - t
+    m = json.loads((Path(out) / "run" / "metrics.json").read_text())
+    print(json.dumps({"rows": len(rows), "exit": rc, "wall_s": round(wall, 1), "n_candidates": m["n_candidates"],
+                      "pareto_size_predicted": m["pareto_size_predicted"],
+                      "gate_removed_constraints": m.get("gate_removed_constraints")}))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--tasks", default="regex,zinc-logp-qed,zinc-osimertinib-terms")
+    ap.add_argument("--generators", default=",".join(GENERATORS))
+    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. first-seed + seeds - 1")
+    ap.add_argument("--members", type=int, default=3, help="ensemble members of each objective's proxy")
+    ap.add_argument("--peer-dir", default=str(Path(tempfile.gettempdir()) / "seqmbo-peer-pymoo"))
+    ap.add_argument("--out", default=None, help="a JSON lines file of every run (appended)")
+    ap.add_argument("--chemist", type=int, default=None, metavar="N", help="time a propose run on N molecules instead")
+    args = ap.parse_args()
+    if args.chemist:
+        return chemist(args.chemist, args.out or "chemist-run")
+    gens = args.generators.split(",")
+    if "pymoo-nsga2" in gens:
+        ensure_pymoo(Path(args.peer_dir))
+    rows = []
+    for task in args.tasks.split(","):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
+            for gen in gens:
+                t = time.perf_counter()
+                row = {"task": task, "generator": gen, "seed": seed, **run_cell(task, gen, seed, args.members)}
+                rows.append(row)
+                print(json.dumps(row), f"# {time.perf_counter() - t:.0f} s", flush=True)
+                if args.out:
+                    with open(args.out, "a") as fh:
+                        fh.write(json.dumps(row) + "\n")
+    table(rows)
+
+
+def table(rows: list[dict]) -> None:
+    """Mean ± std over seeds per task and generator."""
+    print("\n| task | generator | seeds | hv_p100 | hv_p50 | pareto_size | dataset_hv |")
+    print("|---|---|---|---|---|---|---|")
+    for task in dict.fromkeys(r["task"] for r in rows):
+        for gen in dict.fromkeys(r["generator"] for r in rows):
+            cell = [r for r in rows if r["task"] == task and r["generator"] == gen]
+            if not cell:
+                continue
+
+            def f(k, cell=cell):
+                v = np.array([r[k] for r in cell], dtype=float)
+                return f"{v.mean():.3f} ± {v.std():.3f}"
+
+            print(f"| {task} | {gen} | {len(cell)} | {f('hv_p100')} | {f('hv_p50')} | {f('pareto_size')} | "
+                  f"{cell[0]['dataset_hv']:.3f} |")
+
+
+if __name__ == "__main__":
+    main()

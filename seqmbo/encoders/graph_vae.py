@@ -5,8 +5,10 @@ over the RDKit graph: atoms, bonds, aromaticity, charges) in front of the decode
 :class:`~seqmbo.encoders.vae.SequenceVAE` over a molecule space. The decoder stays frozen; the
 graph encoder learns, per molecule, a Gaussian posterior that
 
-- matches the string encoder's posterior (KL from the graph posterior to the string one), so a
-  molecule given as a graph and given as a string land close in one latent space, and
+- matches the string encoder's posterior (squared error of the means and of the log-variances,
+  summed over dimensions: a KL to the string posterior would explode where a VAE trained with a
+  small KL weight has very sharp posteriors), so a molecule given as a graph and given as a
+  string land close in one latent space, and
 - decodes back to the molecule (teacher-forced cross-entropy of the frozen decoder on codes
   sampled from the graph posterior).
 
@@ -147,16 +149,16 @@ class GraphVAE(LatentCodes):
         return history
 
     def _loss(self, batch, ids, mu_s, logvar_s, gen) -> torch.Tensor:
-        """KL(graph posterior || string posterior) plus the weighted reconstruction, nats per design."""
+        """Squared error to the string posterior (means and log-variances) plus the weighted reconstruction."""
         mu, logvar = self.net(batch)
-        kl = 0.5 * (logvar_s - logvar + (logvar.exp() + (mu - mu_s).pow(2)) / logvar_s.exp() - 1.0).sum(1).mean()
+        match = ((mu - mu_s).pow(2) + (logvar - logvar_s).pow(2)).sum(1).mean()
         if not self.config.recon_weight:
-            return kl
+            return match
         z = mu + torch.exp(0.5 * logvar) * torch.randn(mu.shape, generator=gen, device=self.device)
         cut = min(ids.shape[1], int((ids < self.space.vocab_size).sum(1).max()) + 1)
         logits = self.vae.net.decode_logits(z, ids[:, :cut])
         recon = nn.functional.cross_entropy(logits.transpose(1, 2), ids[:, :cut], reduction="sum") / len(ids)
-        return kl + self.config.recon_weight * recon
+        return match + self.config.recon_weight * recon
 
     # ------------------------------------------------------------------ the VAE interface
     @torch.no_grad()

@@ -31,9 +31,9 @@ def test_graph_codes_land_next_to_string_codes(fitted):
     own = np.linalg.norm(g - s, axis=1).mean()
     other = np.linalg.norm(g[:, None] - s[None], axis=2).mean()
     # a tiny string VAE's codes lie close together; still each graph code sits nearer its own molecule's
-    # string code than the others' (measured: 0.43 against 0.51)
+    # string code than the others' (measured: 0.41 against 0.52)
     assert own < 0.9 * other
-    assert graph.history[-1] < 0.05 * graph.history[0]  # measured 261 -> 0.97 nats
+    assert graph.history[-1] < 0.05 * graph.history[0]  # measured 92.8 -> 0.37
     assert 0 <= recon_accuracy(graph, designs) <= 1
     assert prior_quality(graph, 20, np.random.default_rng(0))["validity"] >= 0.5
     assert graph.kl_per_dim(designs[:10]).shape == (8,)

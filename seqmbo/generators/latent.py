@@ -211,10 +211,14 @@ class LatentGenerator(GeneratorBase):
         }
 
 
+AUTO_MIN_RECON = 0.5  # `pretrained = "auto"` skips a cached VAE that reconstructs less of its held-out molecules
+
+
 def load_vae(config: LatentConfig, space) -> SequenceVAE | None:
     """The pre-trained VAE that ``config.pretrained`` names for ``space`` (``None``: fit one on the data).
 
-    Only molecule spaces use one. ``auto`` loads the default pre-training when it is cached; a
+    Only molecule spaces use one. ``auto`` loads the default pre-training when it is cached, finished
+    and reconstructs at least ``AUTO_MIN_RECON`` of its held-out molecules; a
     folder is loaded; a library name or file is loaded or pre-trained now.
     """
     from pathlib import Path
@@ -227,6 +231,11 @@ def load_vae(config: LatentConfig, space) -> SequenceVAE | None:
     device = config.torch_device()
     if choice == "auto":
         vae = pt.load_pretrained(device=device, settled=True)
+        recon = (vae.meta.get("curve") or [{}])[-1].get("heldout_recon", 0.0) if vae is not None else None
+        if recon is not None and recon < AUTO_MIN_RECON:
+            log.info("the cached pre-trained VAE reconstructs %.2f of held-out molecules (< %.1f); fitting a VAE "
+                     "on the offline data instead (name the folder to use it anyway)", recon, AUTO_MIN_RECON)
+            vae = None
     elif (Path(choice).expanduser() / "checkpoint.pt").is_file():
         vae = pt.load_pretrained(folder=Path(choice).expanduser(), device=device)
     else:

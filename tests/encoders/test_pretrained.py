@@ -103,3 +103,18 @@ def test_bad_library_and_cli(library, tmp_path, monkeypatch, capsys):
     assert "steps 4/4, complete" in capsys.readouterr().out
     assert main(["pretrain", library, "--max-minutes", "0"]) == 2
     assert "--max-minutes must be positive" in capsys.readouterr().err
+
+
+def test_auto_skips_a_cached_vae_that_reconstructs_poorly(library, tmp_path, monkeypatch):
+    from seqmbo.encoders import pretrained as pt
+    from seqmbo.generators.latent import AUTO_MIN_RECON, LatentConfig, load_vae
+
+    res = pretrain(PretrainConfig(library=library, max_steps=6, **TINY), root=tmp_path, eval_every=3)
+    vae = load_pretrained(folder=res.folder)
+    monkeypatch.setattr(pt, "load_pretrained", lambda **kw: vae)
+    space = MoleculeSpace.from_smiles(read_smiles_file(library)[:20], skip_invalid=True)
+    vae.meta["curve"][-1]["heldout_recon"] = AUTO_MIN_RECON - 0.01  # a barely trained model: not used
+    assert load_vae(LatentConfig(pretrained="auto"), space) is None
+    vae.meta["curve"][-1]["heldout_recon"] = AUTO_MIN_RECON  # a good enough one is
+    assert load_vae(LatentConfig(pretrained="auto"), space) is vae
+    assert load_vae(LatentConfig(pretrained=str(res.folder)), space).meta["step"] == 6  # named: used as it is

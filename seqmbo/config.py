@@ -44,7 +44,8 @@ class RunConfig:
         n: candidates to keep (default: the task's ``n_candidates``; 100 for user data).
         seed: the seed of every random choice (same seed, same candidates on CPU).
         device: ``auto`` (a GPU when present), ``cpu`` or ``cuda``.
-        reward: ``mean``, ``lcb`` or ``ucb`` of the proxy's prediction.
+        reward: ``mean``, ``lcb`` or ``ucb`` of the proxy's prediction (unset: the default of
+            the kind of design, see :func:`with_kind_defaults`).
         kappa: the confidence-bound weight of ``lcb``/``ucb``.
         novel: keep only candidates not in the offline set (the baselines ``random`` and
             ``dataset-top`` skip this and the support gate).
@@ -84,7 +85,7 @@ class RunConfig:
     n: int | None = None
     seed: int = 0
     device: str = "auto"
-    reward: str = "mean"
+    reward: str | None = None
     kappa: float = 1.0
     novel: bool = True
     min_distance: float = 0
@@ -173,6 +174,20 @@ class RunConfig:
             else:
                 setattr(cfg, key, check_type(key, value, where=str(path)))
         return cfg
+
+
+SEQUENCE_DEFAULTS: dict[str, Any] = {"reward": "mean"}
+
+
+def with_kind_defaults(cfg: RunConfig, kind: str) -> RunConfig:
+    """``cfg`` with its unset settings given the defaults of designs of ``kind``: for sequences
+    :data:`SEQUENCE_DEFAULTS`, for molecules :data:`seqmbo.gates.realism.MOLECULE_DEFAULTS`
+    (chosen on development tasks)."""
+    from seqmbo.gates.realism import MOLECULE_DEFAULTS
+
+    defaults = MOLECULE_DEFAULTS if kind == "molecule" else SEQUENCE_DEFAULTS
+    changes = {k: v for k, v in defaults.items() if getattr(cfg, k) is None}
+    return dataclasses.replace(cfg, **changes) if changes else cfg
 
 
 def setting_names() -> set[str]:

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from seqmbo.config import DEFAULT_TASK, RunConfig, name_of, parse_setting, parse_value
+from seqmbo.config import DEFAULT_TASK, RunConfig, name_of, parse_setting, parse_value, with_kind_defaults
 from seqmbo.errors import InvalidInputError
 
 __all__ = ["DEFAULT_TASK", "RunConfig", "RunResult", "design", "execute", "parse_setting", "parse_value"]
@@ -94,6 +94,7 @@ def execute(cfg: RunConfig, out: str | Path | None = None, task=None, force: boo
         check_writable(out, force)
     task = load_problem(cfg) if task is None else task
     space, data = task.space, task.dataset
+    cfg = with_kind_defaults(cfg, space.kind)  # e.g. the molecule defaults of reward and trust region
     n = int(cfg.n if cfg.n is not None else task.n_candidates)
     if n < 1:
         raise InvalidInputError(f"n must be >= 1, got {n}")

@@ -64,8 +64,10 @@ def test_evolution_run(evo_run, task):
     d = space.distance(cands, cands)
     assert m["diversity"] == pytest.approx(d[np.triu_indices(16, 1)].mean())
     assert m["intdiv1"] == pytest.approx(1 - (1 - d).mean())
-    # candidates are ranked by the proxy (best first)
-    assert (np.diff(run.candidates["proxy_mean"].to_numpy()) <= 1e-12).all()
+    # candidates are ranked by the molecule default reward, the lower confidence bound (best first)
+    assert m["reward"] == "lcb" and m["kappa"] == 1.0
+    lcb = run.candidates["proxy_mean"].to_numpy() - run.candidates["proxy_std"].to_numpy()
+    assert (np.diff(lcb) <= 1e-6).all()
 
 
 def test_run_directory(evo_run):

@@ -290,7 +290,9 @@ def chemistry_gates(settings: ChemistrySettings, space, offline: Sequence[str],
     return out
 
 
-MOLECULE_TRUST_REGION = 0.0  # the molecule default of ``trust_region``; see README "Defaults for molecules"
+# The defaults of molecule runs for settings left unset, chosen on the development tasks zinc-qed
+# and zinc-plogp (scripts/choose_molecule_defaults.py; README "Molecules a chemist would make").
+MOLECULE_DEFAULTS = {"reward": "lcb", "trust_region": 0.0}
 
 
 def chemistry_settings(cfg, kind: str) -> ChemistrySettings | None:
@@ -298,7 +300,7 @@ def chemistry_settings(cfg, kind: str) -> ChemistrySettings | None:
     designs of ``kind``; ``None`` for sequences.
 
     Unset ``filters``/``chemistry`` are on for molecules, unset ``trust_region`` is
-    :data:`MOLECULE_TRUST_REGION`.
+    ``MOLECULE_DEFAULTS["trust_region"]``.
 
     Raises:
         InvalidInputError: ``filters`` or ``chemistry`` asked for on sequences.
@@ -311,5 +313,5 @@ def chemistry_settings(cfg, kind: str) -> ChemistrySettings | None:
     return ChemistrySettings(
         chemistry=cfg.chemistry is not False, filters=cfg.filters is not False,
         allow_elements=parse_elements(cfg.allow_elements), sa_max=cfg.sa_max,
-        trust_region=MOLECULE_TRUST_REGION if cfg.trust_region is None else float(cfg.trust_region),
+        trust_region=MOLECULE_DEFAULTS["trust_region"] if cfg.trust_region is None else float(cfg.trust_region),
     )

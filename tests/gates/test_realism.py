@@ -100,3 +100,14 @@ def test_chemistry_settings_defaults_by_kind():
     cfg.set("chemistry", True)
     with pytest.raises(InvalidInputError, match="chemistry=true applies to molecules"):
         chemistry_settings(cfg, "protein")
+
+
+def test_kind_defaults_fill_only_unset_settings():
+    from seqmbo.config import with_kind_defaults
+    from seqmbo.gates.realism import MOLECULE_DEFAULTS
+
+    cfg = with_kind_defaults(RunConfig(), "molecule")
+    assert cfg.reward == MOLECULE_DEFAULTS["reward"] and cfg.trust_region == MOLECULE_DEFAULTS["trust_region"]
+    assert with_kind_defaults(RunConfig(), "dna").reward == "mean"
+    mine = RunConfig(reward="ucb", trust_region=0.25)
+    assert with_kind_defaults(mine, "molecule") is mine

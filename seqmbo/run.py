@@ -138,12 +138,17 @@ def execute(cfg: RunConfig, out: str | Path | None = None, task=None, force: boo
     return result
 
 
-WEAK_SPEARMAN, FEW_ROWS = 0.3, 50
+WEAK_SPEARMAN, FEW_ROWS, LOW_COVERAGE = 0.3, 50, 0.6
 
 
 def warn_if_weak(task, quality: dict[str, Any]) -> None:
-    """Say in plain words when the proxy's predictions deserve little trust (few rows, weak held-out fit)."""
+    """Say in plain words when the proxy's predictions deserve little trust (few rows, weak held-out
+    fit, intervals far narrower than its errors)."""
     rho = quality.get("proxy_heldout_spearman")
+    cover = quality.get("proxy_heldout_coverage90")
+    if cover is not None and cover < LOW_COVERAGE:
+        log.warning("the model's uncertainty is too small: its 90%% intervals hold only %.0f%% of held-out scores; "
+                    "read proxy_std as a lower bound of the error, not as a confidence interval", 100 * cover)
     n = len(task.dataset)
     if n < FEW_ROWS:
         log.warning("only %d scored designs: the model has little to learn from; treat its predictions as a rough "

@@ -180,3 +180,22 @@ def test_an_earlier_run_is_never_overwritten_without_force(tmp_path):
     again = execute(fast_config(generator="random", calibration=False), out, force=True)
     assert json.loads((out / "metrics.json").read_text())["generator"] == "random" != first.metrics["generator"]
     assert again.out == out
+
+
+def test_weak_model_warnings_say_why_in_words(caplog):
+    from types import SimpleNamespace
+
+    from seqmbo.run import warn_if_weak
+
+    task = SimpleNamespace(dataset=list(range(200)))
+    with caplog.at_level("WARNING", logger="seqmbo.run"):
+        warn_if_weak(task, {"proxy_heldout_spearman": 0.8, "proxy_heldout_coverage90": 0.9})
+    assert not caplog.records  # a good fit with honest intervals: nothing to say
+    with caplog.at_level("WARNING", logger="seqmbo.run"):
+        warn_if_weak(task, {"proxy_heldout_spearman": 0.1, "proxy_heldout_coverage90": 0.2})
+    text = " ".join(r.getMessage() for r in caplog.records)
+    assert "Spearman 0.10" in text and "only 20% of held-out scores" in text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="seqmbo.run"):
+        warn_if_weak(SimpleNamespace(dataset=list(range(30))), {})
+    assert "only 30 scored designs" in caplog.records[0].getMessage()

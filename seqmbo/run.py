@@ -167,12 +167,13 @@ def make_gates(cfg: RunConfig, space, gen, support) -> list[Any]:
     """The run's gates, in order: valid, unique, then (not for baselines) support (for molecules
     the chemistry gates and the trust region), novel."""
     from seqmbo.gates import Novel, Unique, Valid
+    from seqmbo.gates.core import leaf_gates
 
     gates: list[Any] = [Valid(space), Unique()]
     if gen.baseline:  # baselines are judged as they come
         return gates
-    if support is not None:  # molecules: the chemistry gates, each counted under its own name
-        gates.extend(getattr(support, "gates", (support,)))
+    if support is not None:  # e.g. the chemistry gates and a constraint gate, each counted under its own name
+        gates.extend(leaf_gates(support))
     if cfg.novel:
         gates.append(Novel(1, space))
     return gates

@@ -164,6 +164,12 @@ class AllOf:
         return mask
 
 
+def leaf_gates(gate: Gate) -> list[Gate]:
+    """The gates inside ``gate``, nested :class:`AllOf` unfolded in order (a plain gate: itself)."""
+    inner = getattr(gate, "gates", None)
+    return [leaf for g in inner for leaf in leaf_gates(g)] if inner is not None else [gate]
+
+
 def gate_name(gate: Gate) -> str:
     """A gate's ``name``, or its class name in lower case."""
     return getattr(gate, "name", None) or type(gate).__name__.lower()

@@ -111,3 +111,25 @@ def test_kind_defaults_fill_only_unset_settings():
     assert with_kind_defaults(RunConfig(), "dna").reward == "mean"
     mine = RunConfig(reward="ucb", trust_region=0.25)
     assert with_kind_defaults(mine, "molecule") is mine
+
+
+def test_nested_support_gates_are_counted_each_under_its_own_name():
+    """The chemistry gates joined with a constraint gate (as ``propose --constraint`` builds them)
+    are counted one by one, not as one ``all``."""
+    from types import SimpleNamespace
+
+    from seqmbo.config import RunConfig
+    from seqmbo.gates import AllOf
+    from seqmbo.gates.constraint import ConstraintGate
+    from seqmbo.gates.realism import CountingGates, Elements, RingSizes
+    from seqmbo.objectives import parse_constraint
+    from seqmbo.run import make_gates
+    from seqmbo.spaces import MoleculeSpace
+
+    space = MoleculeSpace.from_smiles(["CCO", "CCN", "c1ccccc1O", "C1CCCC1", "CCCCCCCCCC"])
+    chemistry = CountingGates(Elements(["C", "O"], space), RingSizes([6], space))
+    support = AllOf(chemistry, ConstraintGate([parse_constraint("mw<=100")], space))
+    gates = AllOf(*make_gates(RunConfig(novel=False), space, SimpleNamespace(baseline=False), support))
+    mask = gates(["CCO", "CCN", "c1ccccc1O", "C1CCCC1", "CCCCCCCCCC"], [])
+    assert mask.tolist() == [True, False, True, False, False]
+    assert gates.removed == {"valid": 0, "unique": 0, "elements": 1, "rings": 1, "constraints": 1}

@@ -60,16 +60,6 @@ def ring_sizes(mol) -> set[int]:
     return {len(r) for r in mol.GetRingInfo().AtomRings()}
 
 
-def sa_score(mol) -> float:
-    """The SA score of ``mol`` (1 easy .. 10 hard; ``nan`` when RDKit fails)."""
-    from seqmbo.oracles.molbase import load_sascorer
-
-    try:
-        return float(load_sascorer().calculateScore(mol))
-    except (RuntimeError, ValueError, ZeroDivisionError):
-        return float("nan")
-
-
 def parse_elements(text: str | Sequence[str]) -> frozenset[str]:
     """Element symbols from ``"P, Si"`` or ``["P", "Si"]``.
 
@@ -123,6 +113,8 @@ class ChemistryProfile:
             elements |= elements_of(m)
             rings |= ring_sizes(m)
             envs |= atom_environments(m)
+        from seqmbo.oracles.molbase import sa_score
+
         pick = np.random.default_rng(0).permutation(len(mols))[:SA_SAMPLE]
         sa = np.array([sa_score(mols[i]) for i in np.sort(pick)])
         return cls(frozenset(elements), frozenset(rings), frozenset(envs), sa[np.isfinite(sa)])
@@ -192,11 +184,13 @@ class SABound(_MolGate):
     name = "sa"
 
     def __init__(self, max_sa: float, space=None) -> None:
+        from seqmbo.oracles.molbase import sa_score  # RDKit-heavy: imported when a molecule run builds the gate
+
         super().__init__(space)
-        self.max_sa = float(max_sa)
+        self.max_sa, self._sa = float(max_sa), sa_score
 
     def passes(self, mol) -> bool:
-        return sa_score(mol) <= self.max_sa
+        return self._sa(mol) <= self.max_sa
 
 
 class TrustRegion:

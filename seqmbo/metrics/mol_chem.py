@@ -255,9 +255,9 @@ def molecule_properties(mol: Any) -> tuple[float, float, float, float]:
         except Exception:  # noqa: BLE001
             logp, mw = nan, nan
     try:
-        from seqmbo.oracles.molbase import load_sascorer
+        from seqmbo.oracles.molbase import sa_score
 
-        sa = float(load_sascorer().calculateScore(mol))
+        sa = sa_score(mol)
     except Exception:  # noqa: BLE001
         sa = nan
     return logp, sa, qed, mw

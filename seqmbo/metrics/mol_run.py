@@ -51,7 +51,8 @@ def realism_metrics(space, table, offline: Sequence[str], support=None) -> dict[
         support: the run's chemistry gates (their offline profile is reused), or ``None``.
     """
     from seqmbo.gates import MedChemFilters
-    from seqmbo.gates.realism import ChemistryProfile, atom_environments, elements_of, sa_score
+    from seqmbo.gates.realism import ChemistryProfile, atom_environments, elements_of
+    from seqmbo.oracles.molbase import sa_score
 
     profile = getattr(support, "profile", None) or ChemistryProfile.from_designs(offline, space.mol)
     mols = [space.mol(s) for s in table[space.column]]

@@ -75,6 +75,14 @@ def load_sascorer() -> ModuleType:
     return module
 
 
+def sa_score(mol) -> float:
+    """The SA score of ``mol`` (1 easy .. 10 hard; ``nan`` when RDKit fails on it)."""
+    try:
+        return float(load_sascorer().calculateScore(mol))
+    except (RuntimeError, ValueError, ZeroDivisionError):
+        return float("nan")
+
+
 class Pharm2DFingerprinter:
     """Gobbi-Poppinger 2D pharmacophore fingerprints, bit-identical to RDKit's, but fast.
 

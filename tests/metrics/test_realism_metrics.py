@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seqmbo.gates.realism import ChemistryProfile, ChemistrySettings, chemistry_gates, sa_score
+from seqmbo.gates.realism import ChemistryProfile, ChemistrySettings, chemistry_gates
+from seqmbo.oracles.molbase import sa_score
 from seqmbo.metrics.mol_run import realism_metrics
 from seqmbo.spaces import MoleculeSpace
 

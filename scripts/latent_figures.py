@@ -3,7 +3,7 @@
 Usage:
     SEQMBO_DATA_DIR=../shared/data python scripts/latent_figures.py recon [--folder DIR] [--heldout 2000] [--prior 10000]
     SEQMBO_DATA_DIR=../shared/data python scripts/latent_figures.py graph [--folder DIR] [--train 5000] [--minutes 10]
-    SEQMBO_DATA_DIR=../shared/data python scripts/latent_figures.py gp [--tasks tfbind8,gb1] [--seeds 1]
+    SEQMBO_DATA_DIR=../shared/data python scripts/latent_figures.py gp [--tasks tfbind8,gb1] [--seeds 1] [--dev ARX,EGR2]
 
 ``recon``: the pre-trained VAE (``seqmbo pretrain``; the default one, or ``--folder``): its learning
 curve, exact reconstruction (canonical SMILES) of the held-out library molecules it never saw,
@@ -17,7 +17,9 @@ molecules' string codes, and how often the nearest string code is the molecule's
 
 ``gp``: :func:`seqmbo.metrics.calibration.proxy_quality` of the ``latent-gp`` proxy on each task's
 offline set: the OOD split trains on the lower 90% by score and tests on the top 10%; prints
-Spearman and 90% coverage (held-out and OOD).
+Spearman, NLL, 90% coverage and calibration error (held-out and OOD) of both standard deviations,
+``y`` (of a new measurement: the default) and ``f`` (of the noise-free function). ``--dev`` runs the
+development PBM factors instead (how the default was chosen).
 """
 
 from __future__ import annotations
@@ -109,20 +111,48 @@ def graph(args) -> None:
           f"nearest string code is its own: {top1:.3f}")
 
 
-def gp(args) -> None:
-    from seqmbo.metrics.calibration import proxy_quality
+def _gp_both(task, seed: int, max_train: int) -> dict[str, dict]:
+    """:func:`proxy_quality`'s splits for one latent-gp fit each, scored with both standard deviations:
+    ``y`` (a new measurement, the default) and ``f`` (the noise-free function)."""
+    from seqmbo.metrics.calibration import heldout_split, ood_split, predictive_quality
     from seqmbo.proxies import make_proxy
+
+    ds, rng = task.dataset, np.random.default_rng([seed, 7541])
+    out: dict[str, dict] = {}
+    for split, (train, test) in {"heldout": heldout_split(len(ds), 0.1, rng), "ood": ood_split(ds.y, 0.1)}.items():
+        if len(train) > max_train:
+            train = np.sort(rng.choice(train, max_train, replace=False))
+        if len(test) > 10_000:
+            test = np.sort(rng.choice(test, 10_000, replace=False))
+        proxy = make_proxy("latent-gp", task.space, seed=seed).fit([ds.designs[i] for i in train], ds.y[train])
+        designs = [ds.designs[i] for i in test]
+        for noisy in (True, False):
+            proxy.config.noise_in_std = noisy
+            pred = proxy.predict(designs)
+            q = predictive_quality(ds.y[test], pred.mean, pred.std)
+            out[f"{split}_{'y' if noisy else 'f'}"] = {k: round(v, 3) for k, v in q.items() if v is not None}
+        proxy.config.noise_in_std = True
+    return out
+
+
+def gp(args) -> None:
     from seqmbo.tasks import load_task
 
-    for name in args.tasks.split(","):
+    names = args.tasks.split(",")
+    if args.dev:
+        import os
+
+        from choose_pbm_settings import factor_spec
+
+        base = Path(os.environ.get("SEQMBO_DATA_DIR", "data")) / "tfbind8-dev"
+        names = [factor_spec(f, base) for f in args.dev.split(",")]
+    for name in names:
         task = load_task(name)
         for seed in range(args.seeds):
             t = time.perf_counter()
-            q = proxy_quality(lambda: make_proxy("latent-gp", task.space, seed=seed), task.dataset, seed,
-                              max_train=args.max_train)
-            keep = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in q.items()
-                    if k.endswith(("spearman", "coverage90")) or k.endswith("rows")}
-            print(f"{name} seed {seed} latent-gp ({time.perf_counter() - t:.0f} s): {json.dumps(keep)}", flush=True)
+            for key, q in _gp_both(task, seed, args.max_train).items():
+                print(f"{task.name} seed {seed} latent-gp {key}: {json.dumps(q)}", flush=True)
+            print(f"  ({time.perf_counter() - t:.0f} s for both fits)", flush=True)
 
 
 def main() -> None:
@@ -142,6 +172,7 @@ def main() -> None:
     q.add_argument("--tasks", default="tfbind8,gb1")
     q.add_argument("--seeds", type=int, default=1)
     q.add_argument("--max-train", type=int, default=10_000)
+    q.add_argument("--dev", default="", help="development PBM factors instead of --tasks (e.g. ARX,EGR2)")
     args = p.parse_args()
     {"recon": recon, "graph": graph, "gp": gp}[args.what](args)
 

@@ -32,15 +32,33 @@ def test_fits_predicts_and_ranks(proxy):
     assert proxy.predict([]).mean.shape == (0,)
 
 
+def _function_std(proxy, designs):
+    x = torch.as_tensor(proxy._unit(proxy.vae.encode(designs)), dtype=torch.float64)
+    with torch.no_grad():
+        return proxy.model.posterior(x).variance.sqrt().reshape(-1).numpy() * proxy._scale.sd
+
+
 def test_std_grows_away_from_the_data(proxy):
     # measured: mean std 0.62 on training designs, 0.83 on unseen ones (400 training designs; 0.23 vs 0.63 with 600)
-    near = proxy.predict(TRAIN[:200]).std.mean()
-    assert proxy.predict(TEST).std.mean() > 1.15 * near
+    near = _function_std(proxy, TRAIN[:200]).mean()
+    assert _function_std(proxy, TEST).mean() > 1.15 * near
     # codes far outside the unit cube of the training codes: the GP falls back to its prior
     far = torch.full((4, 8), 4.0, dtype=torch.float64)
     with torch.no_grad():
         far_std = proxy.model.posterior(far).variance.sqrt().mean().item() * proxy._scale.sd
     assert far_std > 1.3 * near
+
+
+def test_std_is_that_of_a_new_measurement(proxy):
+    noise_var = proxy.model.likelihood.noise.item() * proxy._scale.sd**2  # in the GP's standardized outcome units
+    noise_var *= proxy.model.outcome_transform.stdvs.item() ** 2
+    f_std = _function_std(proxy, TEST[:30])
+    assert np.allclose(proxy.predict(TEST[:30]).std, np.sqrt(f_std**2 + noise_var), rtol=1e-6)
+    proxy.config.noise_in_std = False
+    try:
+        assert np.allclose(proxy.predict(TEST[:30]).std, f_std, rtol=1e-6)
+    finally:
+        proxy.config.noise_in_std = True
 
 
 def test_same_seed_same_predictions_and_subsampling():

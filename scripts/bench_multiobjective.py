@@ -9,6 +9,12 @@ population, offspring and generations of seqmbo's ``evolution``/``nsga2`` (the s
 reward calls). pymoo is the peer: it is installed into a throw-away folder (``--peer-dir``) on
 first use, never into the project.
 
+seqmbo's ``gflownet`` (preference-conditioned with several objectives: MOGFN-PC) trains
+``GFLOWNET`` steps and ``latent`` (BO with ParEGO batches) decodes ``LATENT`` codes: their reward
+budgets differ from the evolutions' (they are set by time, not calls; each run's ``time_total_s``
+is printed). ``regex-dev`` is a development instance of the regex task (other bigrams, letters
+and data seed) for choosing settings; ``NAME:key=value;key=value`` passes settings to a generator.
+
 Prints one line per run and a table of mean ± std over seeds of ``hv_p100``, ``hv_p50``,
 ``pareto_size``, ``dataset_hv`` per task and generator.
 

@@ -9,6 +9,12 @@ population, offspring and generations of seqmbo's ``evolution``/``nsga2`` (the s
 reward calls). pymoo is the peer: it is installed into a throw-away folder (``--peer-dir``) on
 first use, never into the project.
 
+seqmbo's ``gflownet`` (preference-conditioned with several objectives: MOGFN-PC) trains
+``GFLOWNET`` steps and ``latent`` (BO with ParEGO batches) decodes ``LATENT`` codes: their reward
+budgets differ from the evolutions' (they are set by time, not calls; each run's ``time_total_s``
+is printed). ``regex-dev`` is a development instance of the regex task (other bigrams, letters
+and data seed) for choosing settings; ``NAME:key=value;key=value`` passes settings to a generator.
+
 Prints one line per run and a table of mean ± std over seeds of ``hv_p100``, ``hv_p50``,
 ``pareto_size``, ``dataset_hv`` per task and generator.
 
@@ -33,8 +39,18 @@ from pathlib import Path
 
 import numpy as np
 
-GENERATORS = ("random", "evolution", "nsga2", "pymoo-nsga2")
+GENERATORS = ("random", "evolution", "nsga2", "gflownet", "latent", "pymoo-nsga2")
 EVOLUTION = {"population": 128, "offspring": 256, "generations": 10, "seed_top": 128}
+GFLOWNET = {"steps": 300, "batch_size": 128}  # several objectives: preference-conditioned (MOGFN-PC)
+LATENT = {"method": "bo", "budget": 512}  # several objectives: ParEGO batches
+OPTIONS = {"evolution": EVOLUTION, "nsga2": EVOLUTION, "gflownet": GFLOWNET, "latent": LATENT}
+# development instances (settings are chosen on these, never on the reported tasks): the regex task
+# with other bigrams, letters and data seed
+DEV_TASKS = {
+    "regex-dev": {"name": "regex-dev", "kind": "regex", "patterns": ["DE", "EK", "KD"], "min_length": 32,
+                  "max_length": 36, "offline_size": 10000, "enriched": "DEK", "enrichment": 0.1, "seed": 1,
+                  "max_front_percentile": 50, "n_candidates": 128},
+}
 
 
 class PymooNSGA2:
@@ -105,18 +121,32 @@ def ensure_pymoo(peer_dir: Path) -> None:
 KEYS = ("hv_p100", "hv_p75", "hv_p50", "pareto_size", "dataset_hv", "time_total_s")
 
 
-def run_cell(task: str, generator: str, seed: int, members: int) -> dict:
+def run_cell(task: str, generator: str, seed: int, members: int, extra: dict | None = None) -> dict:
+    """One ``seqmbo.design`` run; ``generator`` may be ``NAME:key=value;key=value`` (extra settings)."""
     import seqmbo
 
     settings = {"proxy_options": {"members": members}, "calibration": False}
-    if generator == "pymoo-nsga2":
+    name, _, spec = generator.partition(":")
+    if name == "pymoo-nsga2":
         gen = PymooNSGA2(**EVOLUTION)
     else:
-        gen = generator
-        if generator != "random":
-            settings["generator_options"] = dict(EVOLUTION)
-    run = seqmbo.design(task, generator=gen, seed=seed, **settings)
+        gen = name
+        if name != "random":
+            settings["generator_options"] = {**OPTIONS.get(name, {}), **_settings(spec)}
+    run = seqmbo.design(DEV_TASKS.get(task, task), generator=gen, seed=seed, **settings)
     return {k: run.metrics.get(k) for k in KEYS}
+
+
+def _settings(spec: str) -> dict:
+    """``"a=1;b=sum"`` -> ``{"a": 1, "b": "sum"}`` (numbers parsed as JSON)."""
+    out = {}
+    for item in filter(None, spec.split(";")):
+        key, _, value = item.partition("=")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
 
 
 def chemist(n_rows: int, out: str) -> None:
@@ -148,8 +178,10 @@ def chemist(n_rows: int, out: str) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--tasks", default="regex,zinc-logp-qed,zinc-osimertinib-terms")
-    ap.add_argument("--generators", default=",".join(GENERATORS))
+    ap.add_argument("--tasks", default="regex,zinc-logp-qed,zinc-osimertinib-terms",
+                    help=f"task names, or the development instances {', '.join(DEV_TASKS)}")
+    ap.add_argument("--generators", default=",".join(GENERATORS),
+                    help="comma-separated; NAME:key=value;key=value adds settings (e.g. gflownet:scalarization=chebyshev)")
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. first-seed + seeds - 1")
     ap.add_argument("--members", type=int, default=3, help="ensemble members of each objective's proxy")

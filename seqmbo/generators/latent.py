@@ -23,6 +23,7 @@ from seqmbo.encoders.vae import SequenceVAE, VAESettings, check_designs, encodab
 from seqmbo.errors import InvalidInputError
 from seqmbo.generators.base import GeneratorBase, Reward
 from seqmbo.generators import latent_search as search
+from seqmbo.preferences import check_scalarization
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,13 @@ class LatentConfig(VAESettings):
         gp_rows: ``bo``: at most this many evaluated codes train the GP.
         restarts, raw_samples: ``bo``: acquisition optimizer settings.
         opt_iters: ``bo``: L-BFGS iterations of the GP fit and of each acquisition optimization.
+        preference: ``bo`` with a reward over several objectives: ``"auto"`` (default) or
+            ``"dirichlet"``: ParEGO batches (each batch maximizes a scalarization of the objectives
+            under its own preference drawn from Dirichlet(``preference_alpha``), see
+            :func:`~seqmbo.generators.latent_search.bo_search`); ``"none"``: the scalar reward.
+        preference_alpha: the Dirichlet's concentration (1: uniform on the simplex).
+        scalarization: ``"chebyshev"`` (ParEGO's augmented Chebyshev) or ``"sum"`` (see
+            :mod:`seqmbo.preferences`).
         quality_samples: prior samples decoded to measure validity, uniqueness and novelty.
         pretrained: molecules only: ``auto`` (the pre-trained VAE of :class:`PretrainConfig`'s
             defaults when it is cached, else a VAE fitted on the offline designs), ``none``
@@ -78,6 +86,9 @@ class LatentConfig(VAESettings):
     restarts: int = 2
     raw_samples: int = 64
     opt_iters: int = 50
+    preference: str = "auto"
+    preference_alpha: float = 1.0
+    scalarization: str = "chebyshev"
     quality_samples: int = 256
     pretrained: str = "auto"
     pretrain_minutes: float = 60.0
@@ -114,6 +125,10 @@ class LatentGenerator(GeneratorBase):
         if c.encoder not in ("string", "graph") or c.graph_epochs < 1:
             raise InvalidInputError(f"generator 'latent': encoder must be 'string' or 'graph' and graph_epochs >= 1, "
                                     f"got {c.encoder!r}, {c.graph_epochs}")
+        if c.preference not in ("auto", "none", "dirichlet") or not c.preference_alpha > 0:
+            raise InvalidInputError(f"generator 'latent': preference must be 'auto', 'none' or 'dirichlet' and "
+                                    f"preference_alpha > 0, got {c.preference!r}, {c.preference_alpha}")
+        check_scalarization(c.scalarization, "generator 'latent'")
         c.torch_device()  # checks the device name
         self.quality: dict[str, float] = {}
         self.vae: SequenceVAE | None = None
@@ -138,7 +153,12 @@ class LatentGenerator(GeneratorBase):
         codes = self.vae.encode(enc.designs)
         bounds = _box(codes, c.margin)
         order = np.argsort(-enc.y, kind="stable")[: c.seed_top]
-        objective = search.LatentObjective(self.vae, reward)
+        several = callable(getattr(reward, "vector", None)) and getattr(reward, "n_objectives", 1) > 1
+        if c.preference == "dirichlet" and not (several and c.method == "bo"):
+            raise InvalidInputError("generator 'latent': preference='dirichlet' needs method 'bo' and a reward "
+                                    "with several objectives")
+        vector = several and c.method == "bo" and c.preference != "none"
+        objective = (search.VectorObjective if vector else search.LatentObjective)(self.vae, reward)
         if c.method == "gradient":
             search.gradient_search(objective, codes, enc.y, codes[order], bounds, c, seed)
         elif c.method == "cma":

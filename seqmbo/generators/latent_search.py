@@ -9,6 +9,10 @@ encoded data, started from the codes of the best offline designs:
   best start when it stops;
 - :func:`bo_search`: batch Bayesian optimization (BoTorch ``SingleTaskGP``, qLogEI or qUCB) inside a
   TuRBO-style trust region around the best code (doubled after successes, halved after failures).
+  With several objectives (a :class:`VectorObjective`) each batch is ParEGO's (Knowles 2006): a
+  preference ``w`` is drawn, the evaluated vectors are min-max normalized over the evaluated codes and
+  scalarized under ``w`` (:func:`seqmbo.preferences.scalarize_preferences`), and the batch is that
+  scalar's — over the batches the search is pulled towards every part of the front.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import numpy as np
 import torch
 
 from seqmbo._optional import require
+from seqmbo.preferences import draw_preferences, scalarize_preferences
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +45,48 @@ class LatentObjective:
 
     def __call__(self, z: np.ndarray) -> np.ndarray:
         """Rewards ``(m,)`` of the designs decoded from ``z`` ``(m, d)`` (``-inf`` for invalid designs)."""
-        designs = self.vae.decode(np.asarray(z, dtype=np.float64))
+        return self.score(self.vae.decode(np.asarray(z, dtype=np.float64)))
+
+    def score(self, designs: list[str]) -> np.ndarray:
+        """Rewards ``(m,)`` of ``designs``, each new one scored once and kept in ``pool``."""
         new = [d for d in dict.fromkeys(designs) if d not in self.pool]
         if new:
             r = np.asarray(self.reward(new), dtype=np.float64)
             self.pool.update(zip(new, np.where(np.isnan(r), -np.inf, r).tolist()))
         self.evaluations += len(designs)
         return np.array([self.pool[d] for d in designs], dtype=np.float64)
+
+
+@dataclass
+class VectorObjective(LatentObjective):
+    """:class:`LatentObjective` whose calls give the reward vectors ``(k, m)`` of a reward with several
+    objectives (``reward.vector``; ``-inf`` rows for invalid designs); ``pool`` keeps the scalar reward."""
+
+    vectors: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def m(self) -> int:
+        return int(self.reward.n_objectives)
+
+    def score(self, designs: list[str]) -> np.ndarray:
+        super().score(designs)
+        new = [d for d in dict.fromkeys(designs) if d not in self.vectors]
+        if new:
+            V = np.asarray(self.reward.vector(new), dtype=np.float64).reshape(len(new), self.m)
+            self.vectors.update(zip(new, np.where(np.isnan(V), -np.inf, V)))
+        return np.array([self.vectors[d] for d in designs], dtype=np.float64).reshape(len(designs), self.m)
+
+
+def parego_scalar(Y: np.ndarray, w: np.ndarray, kind: str, bounds: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """ParEGO's scalar ``(k,)`` of reward vectors ``Y (k, m)`` under preference ``w (m,)``: each column
+    min-max normalized with ``bounds`` ``(lo, hi)``, then scalarized; ``-inf`` for invalid rows."""
+    lo, hi = bounds
+    Z = (Y - lo) / np.where(hi > lo, hi - lo, 1.0)
+    ok = np.isfinite(Z).all(axis=1)
+    out = np.full(len(Y), -np.inf)
+    if ok.any():
+        out[ok] = scalarize_preferences(torch.as_tensor(Z[ok]), torch.as_tensor(w), kind).numpy()
+    return out
 
 
 def _finite(r: np.ndarray, floor: float) -> np.ndarray:
@@ -154,20 +194,31 @@ class TrustRegion:
 
 def bo_search(objective: LatentObjective, init: np.ndarray, bounds: tuple[np.ndarray, np.ndarray],
               cfg, seed: int) -> None:
-    """Batch BO with a TuRBO trust region, starting from codes ``init`` ``(k, d)``, until ``cfg.budget``."""
+    """Batch BO with a TuRBO trust region, starting from codes ``init`` ``(k, d)``, until ``cfg.budget``;
+    ParEGO batches when ``objective`` is a :class:`VectorObjective` (preferences from
+    Dirichlet(``cfg.preference_alpha``), ``cfg.scalarization``)."""
     require("botorch", "generator 'latent' with method 'bo'")
     lo, hi = bounds
     x = (init - lo) / (hi - lo)
     y = objective(init)
+    multi = isinstance(objective, VectorObjective)
+    prefs = np.random.default_rng(seed)
     tr = TrustRegion(length=cfg.trust_length, fail_tol=max(2, int(np.ceil(len(lo) / cfg.batch))))
     step = 0
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         while objective.evaluations < cfg.budget:
-            best = float(np.max(y[np.isfinite(y)], initial=-np.inf))
-            xn = _bo_batch(x, y, tr, cfg, seed + step)
+            target = y
+            if multi:  # this batch's preference, the observed range as ParEGO's normalization
+                w = draw_preferences(prefs, 1, objective.m, cfg.preference_alpha)[0]
+                ok = np.isfinite(y).all(axis=1)
+                span = (y[ok].min(0), y[ok].max(0)) if ok.any() else (np.zeros(objective.m), np.ones(objective.m))
+                target = parego_scalar(y, w, cfg.scalarization, span)
+            best = float(np.max(target[np.isfinite(target)], initial=-np.inf))
+            xn = _bo_batch(x, target, tr, cfg, seed + step)
             yn = objective(lo + xn * (hi - lo))
-            tr.update(bool(np.any(yn > best + 1e-3 * abs(best))))
+            tn = parego_scalar(yn, w, cfg.scalarization, span) if multi else yn
+            tr.update(bool(np.any(tn > best + 1e-3 * abs(best))))
             x, y = np.vstack([x, xn]), np.concatenate([y, yn])
             step += 1
 

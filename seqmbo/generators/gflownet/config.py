@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from seqmbo.errors import InvalidInputError
+from seqmbo.preferences import SCALARIZATIONS
 
 LOSSES = ("tb", "subtb")
 POLICIES = ("auto", "mlp", "gru", "transformer")
 REWARD_TRANSFORMS = ("power", "exponential")
 BETA_SAMPLINGS = ("uniform", "log_uniform")
+PREFERENCES = ("auto", "none", "dirichlet")
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,20 @@ class GFlowNetConfig:
         sample_betas: the ``beta`` values the proposal samples at, the samples split evenly
             between them (empty: ``beta`` only). Needs ``beta_conditioning``.
 
+    Preference conditioning (several objectives; MOGFN-PC, Jain et al. 2023):
+        preference: ``"dirichlet"``: one sampler for every trade-off between the objectives of
+            a reward with several (:meth:`~seqmbo.proxies.multi.MultiReward.vector`). Every
+            training trajectory gets a preference ``w`` drawn from Dirichlet(``preference_alpha``);
+            its reward is ``s_w ** beta`` (``"power"``) or ``exp(beta * s_w)``, ``s_w`` the
+            ``scalarization`` under ``w`` of the objectives each normalized on the offline
+            designs as the scalar reward is (floored at ``reward_min``); the policy and the
+            SubTB flow head see an embedding of ``w``; ``log Z`` is a learned function of ``w``.
+            The proposal draws a fresh ``w`` for every sample. ``"none"``: the scalar reward.
+            ``"auto"`` (default): ``"dirichlet"`` when the reward has several objectives and
+            ``beta_conditioning`` is off, else ``"none"`` (one objective stays exactly as it was).
+        preference_alpha: the Dirichlet's concentration (1: uniform on the simplex).
+        scalarization: ``"sum"`` (weighted sum) or ``"chebyshev"`` (see :mod:`seqmbo.preferences`).
+
     Exploration:
         epsilon: probability of a uniformly random (valid) action at each step.
         temperature: softmax temperature of the training-time behaviour policy.
@@ -106,6 +122,10 @@ class GFlowNetConfig:
     beta_sampling: str = "uniform"
     sample_betas: tuple[float, ...] = ()
 
+    preference: str = "auto"
+    preference_alpha: float = 1.0
+    scalarization: str = "sum"
+
     epsilon: float = 0.05
     temperature: float = 1.0
     offline_fraction: float = 0.25
@@ -149,6 +169,12 @@ class GFlowNetConfig:
             "offline_fraction + replay_fraction must be <= 1",
         )
         self._check_beta_conditioning(need)
+        need(self.preference in PREFERENCES, f"preference must be one of {PREFERENCES}, got {self.preference!r}")
+        need(self.preference_alpha > 0, f"preference_alpha must be > 0, got {self.preference_alpha}")
+        need(self.scalarization in SCALARIZATIONS,
+             f"scalarization must be one of {SCALARIZATIONS}, got {self.scalarization!r}")
+        need(not (self.preference == "dirichlet" and self.beta_conditioning),
+             "preference='dirichlet' and beta_conditioning cannot be combined (condition on one of them)")
         need(self.sample_factor >= 1 and self.min_samples >= 0, "sample_factor must be >= 1")
 
     def _check_beta_conditioning(self, need) -> None:
@@ -181,3 +207,14 @@ class GFlowNetConfig:
     def proposal_betas(self) -> tuple[float, ...]:
         """The ``beta`` values the proposal samples at: ``sample_betas``, else ``(beta,)``."""
         return self.sample_betas or (self.beta,)
+
+    def preferences_for(self, n_objectives: int) -> int:
+        """How many objectives the sampler is conditioned on for a reward with ``n_objectives``
+        (0: not preference-conditioned)."""
+        if self.preference == "none" or n_objectives < 2:
+            if self.preference == "dirichlet":
+                raise InvalidInputError("GFlowNetConfig: preference='dirichlet' needs a reward with several objectives")
+            return 0
+        if self.preference == "auto" and self.beta_conditioning:
+            return 0
+        return n_objectives

@@ -16,8 +16,10 @@ from seqmbo.generators.base import GeneratorBase, Reward
 from seqmbo.generators.gflownet.config import GFlowNetConfig
 from seqmbo.generators.gflownet.constraints import TransitionMask
 from seqmbo.generators.gflownet.env import TokenEnv
+from seqmbo.generators.gflownet.preference import TokenVectors, VectorShaper
 from seqmbo.generators.gflownet.rewards import RewardShaper, TokenRewards
 from seqmbo.generators.gflownet.trainer import GFlowNetTrainer
+from seqmbo.pareto import nsga_order
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +33,10 @@ class GFlowNetGenerator(GeneratorBase):
     :mod:`seqmbo.generators.gflownet.rewards`). Training batches mix on-policy designs
     (``epsilon``-uniform, tempered), the best offline designs and a replay buffer of the
     best designs seen. With ``beta_conditioning`` one sampler is trained for a range of
-    ``beta`` and the proposal samples at ``beta`` (or at each of ``sample_betas``). Works on
+    ``beta`` and the proposal samples at ``beta`` (or at each of ``sample_betas``). With a
+    reward over several objectives (``preference``, default ``"auto"``) one sampler is trained for
+    every preference between them and the proposal draws a fresh preference for every sample
+    (MOGFN-PC: :mod:`seqmbo.generators.gflownet.preference`). Works on
     any space with the token interface (``vocab_size``, ``min_length``, ``max_length``,
     ``encode``, ``decode``).
 
@@ -88,17 +93,25 @@ class GFlowNetGenerator(GeneratorBase):
         seed = int(rng.integers(0, 2**63 - 1))
         np_rng = np.random.default_rng(seed)
         trainer = self._trainer if self.warm_start else None
+        m = cfg.preferences_for(int(getattr(reward, "n_objectives", 1)) if callable(getattr(reward, "vector", None)) else 1)
         if trainer is None:
             with seeded(seed, "cpu"):  # initial weights: drawn on the CPU, the same on every device
-                trainer = GFlowNetTrainer(env, cfg, seeded_generator(seed, self.device), self.device)
+                trainer = GFlowNetTrainer(env, cfg, seeded_generator(seed, self.device), self.device,
+                                          n_preferences=m, preference_rng=np.random.default_rng(seed + 1))
         else:  # warm start: the policy, log Z, optimizer and replay buffer of the last propose go on
             trainer.generator = seeded_generator(seed, self.device)
 
         if cfg.support_mask:
             bigrams = getattr(reward, "support_bigrams", None)
             trainer.set_constraint(TransitionMask.from_bigrams(env, bigrams() if callable(bigrams) else None))
-        scores = TokenRewards(reward, space, env.vocab_size)
-        pool_tokens, pool_lengths, shaper, seen = self._calibrate(dataset, env, scores, np_rng)
+        if m:
+            scores = TokenVectors(reward, space, env.vocab_size)
+            fit = lambda raw: VectorShaper.fit(raw, cfg)  # noqa: E731
+        else:
+            scores = TokenRewards(reward, space, env.vocab_size)
+            beta = 1.0 if cfg.beta_conditioning else cfg.beta  # conditioned: the trainer scales by each beta
+            fit = lambda raw: RewardShaper.fit(raw, cfg.reward_transform, beta, cfg.reward_min, cfg.low_quantile)  # noqa: E731
+        pool_tokens, pool_lengths, shaper, seen = self._calibrate(dataset, env, scores, fit, np_rng)
         if cfg.offline_fraction > 0:
             trainer.set_offline(pool_tokens, pool_lengths)
 
@@ -106,7 +119,7 @@ class GFlowNetGenerator(GeneratorBase):
             return torch.as_tensor(shaper(scores(tokens, lengths)), dtype=torch.float32, device=tokens.device)
 
         if trainer.replay is not None:
-            trainer.replay.rescore(log_reward)  # a warm buffer holds rewards of the last propose's proxy
+            trainer.replay.rescore(lambda t, l: trainer._replay_key(log_reward(t, l)))  # a warm buffer holds rewards of the last propose's proxy
         losses = trainer.train(log_reward)
         self._trainer = trainer if self.warm_start else None
 
@@ -121,8 +134,10 @@ class GFlowNetGenerator(GeneratorBase):
         candidates = list(first)
         rows = torch.as_tensor(list(first.values()), dtype=torch.long, device=tokens.device)
         raw = scores(tokens[rows], lengths[rows]) if candidates else np.zeros(0)
-        key = np.where(np.isfinite(raw), raw, -np.inf)
-        order = np.argsort(-key, kind="stable")
+        if m:  # several objectives: NSGA-II order of the vectors
+            order = nsga_order(np.nan_to_num(raw.reshape(-1, m), nan=-1e300, neginf=-1e300), limit=n)
+        else:
+            order = np.argsort(-np.where(np.isfinite(raw), raw, -np.inf), kind="stable")
         scored = scores.scored
         self.last_run = {
             "policy": type(trainer.policy).__name__,
@@ -130,9 +145,9 @@ class GFlowNetGenerator(GeneratorBase):
             "final_loss": float(np.mean(losses[-50:])) if losses else math.nan,
             "reward_calls": scores.reward_calls,
             "designs_scored": len(scored),
-            "designs_invalid": int(sum(not math.isfinite(v) for v in scored)),
-            "reward_lo": shaper.lo,
-            "reward_hi": shaper.hi,
+            "designs_invalid": int(sum(not np.isfinite(v).all() for v in scored)),
+            **({"reward_ranges": shaper.ranges, "preferences": m} if m else {"reward_lo": shaper.lo,
+                                                                               "reward_hi": shaper.hi}),
             "n_candidates": len(candidates),
             "support_mask": trainer.constraint is not None,
             "device": str(self.device),
@@ -142,12 +157,13 @@ class GFlowNetGenerator(GeneratorBase):
 
     # ------------------------------------------------------------------ helpers
     def _calibrate(
-        self, dataset: Dataset, env: TokenEnv, scores: TokenRewards, np_rng: np.random.Generator
-    ) -> tuple[torch.Tensor, torch.Tensor, RewardShaper, set[str]]:
+        self, dataset: Dataset, env: TokenEnv, scores, fit, np_rng: np.random.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor, Any, set[str]]:
         """Score the best offline designs and a random sample of the rest (one reward call).
 
         Returns the best designs' tokens and lengths (the offline pool, on the generator's
-        device), the fitted :class:`RewardShaper`, and the set of offline designs (as given
+        device), the shaper ``fit(raw scores)`` (a :class:`RewardShaper`, or a
+        :class:`VectorShaper` for several objectives), and the set of offline designs (as given
         and as decoded).
         """
         cfg = self.config
@@ -164,9 +180,7 @@ class GFlowNetGenerator(GeneratorBase):
         ok, lengths = env.valid_rows(tokens)
         decoded = dataset.space.decode(tokens[ok].numpy())
         tokens, lengths, ok = tokens.to(self.device), lengths.to(self.device), ok.to(self.device)
-        raw = scores(tokens[ok], lengths[ok])
-        beta = 1.0 if cfg.beta_conditioning else cfg.beta  # conditioned: the trainer scales by each beta
-        shaper = RewardShaper.fit(raw, cfg.reward_transform, beta, cfg.reward_min, cfg.low_quantile)
+        shaper = fit(scores(tokens[ok], lengths[ok]))
         top = ok.clone()
         top[n_top:] = False
         seen = set(dataset.designs) | set(decoded)
@@ -175,7 +189,8 @@ class GFlowNetGenerator(GeneratorBase):
     @staticmethod
     def _sample(trainer: GFlowNetTrainer, total: int) -> tuple[torch.Tensor, torch.Tensor]:
         """``total`` designs ``tokens (total, L)``, ``lengths (total,)``, split evenly between
-        the proposal betas (one unless conditioned)."""
+        the proposal betas (one unless conditioned); preference-conditioned: each at its own
+        preference drawn from the Dirichlet."""
         tokens, lengths, made = [], [], 0
         cfg = trainer.config
         betas = cfg.proposal_betas if cfg.beta_conditioning else (None,)
@@ -183,7 +198,8 @@ class GFlowNetGenerator(GeneratorBase):
             goal = total * (i + 1) // len(betas)
             while made < goal:
                 chunk = min(_SAMPLE_CHUNK, goal - made)
-                t, l = trainer.sample(chunk, temperature=cfg.sample_temperature, beta=beta)
+                prefs = trainer.draw_preferences(chunk) if trainer.preferences else None  # one a sample
+                t, l = trainer.sample(chunk, temperature=cfg.sample_temperature, beta=beta, prefs=prefs)
                 tokens.append(t)
                 lengths.append(l)
                 made += chunk

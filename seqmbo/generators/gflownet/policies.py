@@ -13,7 +13,9 @@ design's inverse temperature ``beta (n,)`` and adds a learned embedding of ``log
 (:class:`BetaEmbedding`) to its input features — the first-layer pre-activation of the MLP,
 every input embedding of the GRU and the transformer — so the logits and the flow head are
 functions of ``beta``. Without ``beta_range`` there is no embedding and ``beta`` must be
-``None``.
+``None``. A policy built with ``n_preferences=m`` is *preference-conditioned* instead
+(MOGFN-PC): the conditioning it takes is a preference ``w (n, m)`` on the simplex, embedded by
+:class:`PreferenceEmbedding` and added at the same places.
 
 Policies:
 
@@ -60,22 +62,44 @@ class BetaEmbedding(nn.Module):
         return self.net(u.unsqueeze(-1))
 
 
-class _Conditioned(nn.Module):
-    """The optional beta embedding shared by every policy (created last: see ``_condition``)."""
+class PreferenceEmbedding(nn.Module):
+    """Preferences ``w (n, m)`` -> features ``(n, H)``: a small MLP on ``w`` centred at equal weights.
 
-    def _condition(self, beta_range: tuple[float, float] | None, dim: int) -> None:
+    Args:
+        n_preferences: ``m``, the number of objectives.
+        dim: output width ``H``.
+    """
+
+    def __init__(self, n_preferences: int, dim: int) -> None:
+        super().__init__()
+        self.center = 1.0 / n_preferences
+        self.net = nn.Sequential(nn.Linear(n_preferences, dim), nn.SiLU(), nn.Linear(dim, dim))
+
+    def forward(self, w: torch.Tensor) -> torch.Tensor:
+        return self.net(w.to(torch.float32) - self.center)
+
+
+class _Conditioned(nn.Module):
+    """The optional beta or preference embedding shared by every policy (created last: see ``_condition``)."""
+
+    def _condition(self, beta_range: tuple[float, float] | None, dim: int, n_preferences: int = 0) -> None:
         # created after every other parameter, so an unconditioned policy draws the same
         # initial weights from the global RNG as before the option existed
+        if beta_range is not None and n_preferences:
+            raise ValueError("a policy is beta-conditioned or preference-conditioned, not both")
         self.beta_embed = None if beta_range is None else BetaEmbedding(beta_range, dim)
+        if n_preferences:
+            self.beta_embed = PreferenceEmbedding(n_preferences, dim)
 
     def _beta_features(self, beta: torch.Tensor | None) -> torch.Tensor | None:
-        """``(n, H)`` features of ``beta``, or ``None`` without conditioning."""
+        """``(n, H)`` features of the conditioning (``beta (n,)`` or preferences ``(n, m)``), or
+        ``None`` without conditioning."""
         if self.beta_embed is None:
             if beta is not None:
-                raise ValueError("this policy is not beta-conditioned (build it with beta_range)")
+                raise ValueError("this policy is not conditioned (build it with beta_range or n_preferences)")
             return None
         if beta is None:
-            raise ValueError("a beta-conditioned policy needs beta")
+            raise ValueError("a conditioned policy needs its beta or preferences")
         return self.beta_embed(beta)
 
 
@@ -88,10 +112,12 @@ class MLPPolicy(_Conditioned):
         n_layers: hidden layers (``2`` gives ``LV -> H -> H -> A + 1``).
         beta_range: ``(beta_min, beta_max)`` for a beta-conditioned policy (its embedding is
             added to the first-layer pre-activation), ``None`` for none.
+        n_preferences: ``m`` for a policy conditioned on preferences over ``m`` objectives, 0 for none.
     """
 
     def __init__(
-        self, env: TokenEnv, hidden_dim: int = 256, n_layers: int = 2, beta_range: tuple[float, float] | None = None
+        self, env: TokenEnv, hidden_dim: int = 256, n_layers: int = 2, beta_range: tuple[float, float] | None = None,
+        n_preferences: int = 0,
     ) -> None:
         super().__init__()
         self.env = env
@@ -108,7 +134,7 @@ class MLPPolicy(_Conditioned):
         mask = (positions[None, : env.max_length] < positions[:, None]).float()
         self.register_buffer("prefix_mask", mask, persistent=False)
         self.dense_max = 256  # largest L * V evaluated with the dense one-hot matmul
-        self._condition(beta_range, hidden_dim)
+        self._condition(beta_range, hidden_dim, n_preferences)
 
     def _columns(self, tokens: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
         """First-layer columns of the placed tokens ``(..., H)``; zero at padding."""
@@ -190,16 +216,18 @@ class GRUPolicy(_TokenInputs):
         n_layers: stacked GRU layers.
         beta_range: ``(beta_min, beta_max)`` for a beta-conditioned policy (its embedding is
             added to every input embedding), ``None`` for none.
+        n_preferences: ``m`` for a policy conditioned on preferences over ``m`` objectives, 0 for none.
     """
 
     def __init__(
-        self, env: TokenEnv, hidden_dim: int = 256, n_layers: int = 2, beta_range: tuple[float, float] | None = None
+        self, env: TokenEnv, hidden_dim: int = 256, n_layers: int = 2, beta_range: tuple[float, float] | None = None,
+        n_preferences: int = 0,
     ) -> None:
         super().__init__(env)
         self.embed = nn.Embedding(env.vocab_size + 2, hidden_dim)
         self.gru = nn.GRU(hidden_dim, hidden_dim, num_layers=n_layers, batch_first=True)
         self.head = nn.Linear(hidden_dim, env.n_actions + 1)
-        self._condition(beta_range, hidden_dim)
+        self._condition(beta_range, hidden_dim, n_preferences)
 
     def forward(
         self, tokens: torch.Tensor, n_pos: int, beta: torch.Tensor | None = None
@@ -248,6 +276,7 @@ class TransformerPolicy(_TokenInputs):
         n_heads: attention heads (reduced until it divides ``hidden_dim``).
         beta_range: ``(beta_min, beta_max)`` for a beta-conditioned policy (its embedding is
             added to every input embedding), ``None`` for none.
+        n_preferences: ``m`` for a policy conditioned on preferences over ``m`` objectives, 0 for none.
     """
 
     def __init__(
@@ -257,6 +286,7 @@ class TransformerPolicy(_TokenInputs):
         n_layers: int = 2,
         n_heads: int = 4,
         beta_range: tuple[float, float] | None = None,
+        n_preferences: int = 0,
     ) -> None:
         super().__init__(env)
         while hidden_dim % n_heads:
@@ -266,7 +296,7 @@ class TransformerPolicy(_TokenInputs):
         self.blocks = nn.ModuleList(_Block(hidden_dim, n_heads) for _ in range(n_layers))
         self.norm = nn.LayerNorm(hidden_dim)
         self.head = nn.Linear(hidden_dim, env.n_actions + 1)
-        self._condition(beta_range, hidden_dim)
+        self._condition(beta_range, hidden_dim, n_preferences)
 
     def _run(
         self, inputs: torch.Tensor, first: int, caches: list | None, cond: torch.Tensor | None
@@ -308,11 +338,13 @@ def make_policy(
     n_layers: int | None = None,
     mlp_max_length: int = 32,
     beta_range: tuple[float, float] | None = None,
+    n_preferences: int = 0,
 ) -> nn.Module:
     """Build the policy named ``policy`` (``"auto"``, ``"mlp"``, ``"gru"``, ``"transformer"``).
 
     ``hidden_dim`` / ``n_layers`` left ``None`` take the policy's defaults (:data:`SIZES`);
-    ``beta_range=(beta_min, beta_max)`` makes it beta-conditioned.
+    ``beta_range=(beta_min, beta_max)`` makes it beta-conditioned, ``n_preferences=m``
+    preference-conditioned on ``m`` objectives.
     """
     kind = policy_kind(env, policy, mlp_max_length)
     if kind not in SIZES:
@@ -320,7 +352,7 @@ def make_policy(
     hidden_dim = hidden_dim or SIZES[kind][0]
     n_layers = n_layers or SIZES[kind][1]
     if kind == "mlp":
-        return MLPPolicy(env, hidden_dim, n_layers, beta_range)
+        return MLPPolicy(env, hidden_dim, n_layers, beta_range, n_preferences)
     if kind == "gru":
-        return GRUPolicy(env, hidden_dim, n_layers, beta_range)
-    return TransformerPolicy(env, hidden_dim, n_layers, beta_range=beta_range)
+        return GRUPolicy(env, hidden_dim, n_layers, beta_range, n_preferences)
+    return TransformerPolicy(env, hidden_dim, n_layers, beta_range=beta_range, n_preferences=n_preferences)

@@ -86,15 +86,22 @@ class TokenRewards:
         miss = list(first.values())
         if miss:
             idx = torch.as_tensor(miss, dtype=torch.long, device=tokens.device)
-            if self.on_tokens is not None:
-                got = self.on_tokens(tokens[idx], lengths[idx])
-                got = np.asarray(got.detach().cpu() if isinstance(got, torch.Tensor) else got, dtype=np.float64)
-                if got.shape != (len(miss),):
-                    raise ValueError(f"reward.on_tokens returned shape {got.shape} for {len(miss)} designs")
-                self.calls += 1
-            else:
-                got = self.strings(self.space.decode(tokens[idx].cpu().numpy()))
-            values.update(zip((keys[i] for i in miss), got.tolist()))
+            values.update(zip((keys[i] for i in miss), self._score(tokens[idx], lengths[idx])))
+        return self._gather(keys)
+
+    def _score(self, tokens: torch.Tensor, lengths: torch.Tensor) -> list:
+        """Raw rewards of new distinct designs (one reward call)."""
+        if self.on_tokens is None:
+            return self.strings(self.space.decode(tokens.cpu().numpy())).tolist()
+        got = self.on_tokens(tokens, lengths)
+        got = np.asarray(got.detach().cpu() if isinstance(got, torch.Tensor) else got, dtype=np.float64)
+        if got.shape != (tokens.shape[0],):
+            raise ValueError(f"reward.on_tokens returned shape {got.shape} for {tokens.shape[0]} designs")
+        self.calls += 1
+        return got.tolist()
+
+    def _gather(self, keys: list[int]) -> np.ndarray:
+        values = self.values
         return np.fromiter((values[k] for k in keys), dtype=np.float64, count=len(keys))
 
     @property

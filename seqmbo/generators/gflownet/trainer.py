@@ -6,6 +6,7 @@ import logging
 import math
 from collections.abc import Callable
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -14,7 +15,9 @@ from seqmbo.generators.gflownet.constraints import TransitionMask
 from seqmbo.generators.gflownet.env import TokenEnv, row_keys
 from seqmbo.generators.gflownet.losses import subtrajectory_balance, trajectory_balance, trajectory_log_probs
 from seqmbo.generators.gflownet.policies import make_policy
+from seqmbo.generators.gflownet.preference import PreferenceLogZ, preference_log_reward
 from seqmbo.generators.gflownet.sampler import sample_trajectories
+from seqmbo.preferences import draw_preferences
 from seqmbo.progress import bar
 
 log = logging.getLogger(__name__)
@@ -23,7 +26,9 @@ LogReward = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 """Maps designs ``tokens (n, L)``, ``lengths (n,)`` to log-rewards ``(n,)`` float32.
 
 For a beta-conditioned trainer these are the log-rewards at ``beta = 1``; a trajectory's
-target is its ``beta`` times that.
+target is its ``beta`` times that. For a preference-conditioned trainer they are the normalized
+objective scores ``(n, m)`` instead; a trajectory's target is the shaped scalarization of its
+scores under its preference (:func:`~seqmbo.generators.gflownet.preference.preference_log_reward`).
 """
 
 
@@ -120,7 +125,10 @@ class GFlowNetTrainer:
     With ``config.beta_conditioning`` the policy is beta-conditioned, ``log Z`` is a
     :class:`LogZHead` (``self.log_z`` is then ``None``; use :meth:`log_z_at`), every
     training trajectory gets its own ``beta`` and the log-reward callable must give the
-    log-rewards at ``beta = 1``.
+    log-rewards at ``beta = 1``. With ``n_preferences = m`` (MOGFN-PC) the policy is conditioned
+    on a preference ``w`` over ``m`` objectives instead, ``log Z`` is a
+    :class:`~seqmbo.generators.gflownet.preference.PreferenceLogZ`, every training trajectory
+    gets its own ``w`` and the callable gives the objective scores ``(n, m)``.
 
     Args:
         env: the environment.
@@ -131,10 +139,13 @@ class GFlowNetTrainer:
         device: where the policy, ``log Z``, the buffers and all designs live (default: the
             generator's device, else the CPU). Parameters are initialised on the CPU and moved,
             so a seed gives the same initial weights on every device.
+        n_preferences: ``m`` for a preference-conditioned trainer, 0 for none.
+        preference_rng: where the preferences are drawn from (NumPy; default seeded 0).
     """
 
     def __init__(self, env: TokenEnv, config: GFlowNetConfig | None = None, generator: torch.Generator | None = None,
-                 device: torch.device | str | None = None):
+                 device: torch.device | str | None = None, n_preferences: int = 0,
+                 preference_rng: np.random.Generator | None = None):
         self.env = env
         self.config = config = config or GFlowNetConfig()
         self.generator = generator
@@ -143,12 +154,18 @@ class GFlowNetTrainer:
         self.device = device = torch.device(device)
         self.conditioned = config.beta_conditioning
         beta_range = (config.beta_min, config.beta_max) if self.conditioned else None
+        self.preferences = int(n_preferences)
+        self.preference_rng = preference_rng if preference_rng is not None else np.random.default_rng(0)
         self.policy = make_policy(
-            env, config.policy, config.hidden_dim, config.n_layers, config.mlp_max_length, beta_range
+            env, config.policy, config.hidden_dim, config.n_layers, config.mlp_max_length, beta_range,
+            self.preferences,
         ).to(device)
         self.log_z: nn.Parameter | None = None
-        self.log_z_head: LogZHead | None = None
-        if self.conditioned:
+        self.log_z_head: LogZHead | PreferenceLogZ | None = None
+        if self.preferences:
+            self.log_z_head = PreferenceLogZ(self.preferences).to(device)
+            log_z_params = [self.log_z_head.base]
+        elif self.conditioned:
             self.log_z_head = LogZHead(config.beta_min, config.beta_max).to(device)
             log_z_params = list(self.log_z_head.parameters())
         else:
@@ -158,6 +175,8 @@ class GFlowNetTrainer:
             {"params": list(self.policy.parameters()), "lr": config.lr},
             {"params": log_z_params, "lr": config.lr_logz},
         ]
+        if self.preferences:  # the shape of log Z(w) around its level: ten times the policy's rate
+            groups.append({"params": list(self.log_z_head.net.parameters()), "lr": 10 * config.lr})
         try:  # the fused kernel is ~2.5x faster on CPU for small networks
             self.optimizer = torch.optim.Adam(groups, fused=True)
         except (RuntimeError, TypeError, ValueError):  # pragma: no cover - older torch
@@ -202,6 +221,27 @@ class GFlowNetTrainer:
             return beta.to(device=self.device, dtype=torch.float32).expand(n)
         return torch.full((n,), float(beta), device=self.device)
 
+    def _condition(self, n: int, beta: float | torch.Tensor | None, prefs: torch.Tensor | None) -> torch.Tensor | None:
+        """The policy's conditioning of ``n`` designs: preferences ``(n, m)``, betas ``(n,)`` or ``None``."""
+        if not self.preferences:
+            if prefs is not None:
+                raise ValueError("this GFlowNet is not preference-conditioned")
+            return self._betas(n, beta)
+        if prefs is None:
+            raise ValueError("a preference-conditioned GFlowNet needs the preferences (n, m)")
+        return torch.as_tensor(prefs, dtype=torch.float32, device=self.device).expand(n, self.preferences)
+
+    def draw_preferences(self, n: int) -> torch.Tensor:
+        """``n`` preferences ``(n, m)`` from Dirichlet(``config.preference_alpha``)."""
+        w = draw_preferences(self.preference_rng, n, self.preferences, self.config.preference_alpha)
+        return torch.as_tensor(w, dtype=torch.float32, device=self.device)
+
+    def _draw_condition(self, n: int) -> torch.Tensor | None:
+        """Training conditioning of ``n`` trajectories: drawn preferences or betas, or ``None``."""
+        if self.preferences:
+            return self.draw_preferences(n)
+        return self.draw_betas(n) if self.conditioned else None
+
     def draw_betas(self, n: int) -> torch.Tensor:
         """``n`` training betas from ``[beta_min, beta_max]`` by ``config.beta_sampling``."""
         cfg = self.config
@@ -212,7 +252,10 @@ class GFlowNetTrainer:
         return cfg.beta_min + (cfg.beta_max - cfg.beta_min) * u
 
     def log_z_at(self, beta: float | torch.Tensor | None = None) -> torch.Tensor:
-        """``log Z`` at ``beta`` (default ``config.beta``; a tensor gives one a beta)."""
+        """``log Z`` at ``beta`` (default ``config.beta``; a tensor gives one a beta); preference-conditioned:
+        at equal weights."""
+        if self.preferences:
+            return self.log_z_head(torch.full((1, self.preferences), 1.0 / self.preferences, device=self.device))[0]
         if self.log_z_head is None:
             self._betas(1, beta)  # refuses other betas
             return self.log_z
@@ -222,20 +265,23 @@ class GFlowNetTrainer:
 
     # ------------------------------------------------------------------ sampling
     def sample(
-        self, n: int, temperature: float = 1.0, epsilon: float = 0.0, beta: float | torch.Tensor | None = None
+        self, n: int, temperature: float = 1.0, epsilon: float = 0.0, beta: float | torch.Tensor | None = None,
+        prefs: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """``n`` designs ``tokens (n, L)``, ``lengths (n,)`` from the current policy (at ``beta``)."""
-        betas = self._betas(n, beta)
+        """``n`` designs ``tokens (n, L)``, ``lengths (n,)`` from the current policy (at ``beta``, or at
+        preferences ``prefs (n, m)``)."""
+        betas = self._condition(n, beta, prefs)
         return sample_trajectories(
             self.policy, self.env, n, self.generator, epsilon, temperature, self.masks, betas, self.constraint
         )
 
     @torch.no_grad()
     def log_prob(
-        self, tokens: torch.Tensor, lengths: torch.Tensor, beta: float | torch.Tensor | None = None
+        self, tokens: torch.Tensor, lengths: torch.Tensor, beta: float | torch.Tensor | None = None,
+        prefs: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """Exact ``log P_F(x)`` ``(n,)`` of designs under the policy (``P_B = 1``), at ``beta``."""
-        betas = self._betas(tokens.shape[0], beta)
+        """Exact ``log P_F(x)`` ``(n,)`` of designs under the policy (``P_B = 1``), at ``beta`` or ``prefs``."""
+        betas = self._condition(tokens.shape[0], beta, prefs)
         log_pf, _ = trajectory_log_probs(self.policy, self.env, tokens, lengths, self._masks(tokens), betas)
         return log_pf.sum(dim=1)
 
@@ -246,13 +292,19 @@ class GFlowNetTrainer:
         lengths: torch.Tensor,
         log_reward: torch.Tensor,
         beta: torch.Tensor | None = None,
+        prefs: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """The configured balance loss of a batch of complete designs.
 
         Conditioned: ``beta (n,)`` is each trajectory's beta and ``log_reward`` the
-        log-rewards at ``beta = 1`` (the target is ``beta * log_reward``).
+        log-rewards at ``beta = 1`` (the target is ``beta * log_reward``). Preference-conditioned:
+        ``prefs (n, m)`` each trajectory's preference and ``log_reward`` the targets under them.
         """
-        if self.conditioned:
+        if self.preferences:
+            if prefs is None:
+                raise ValueError("a preference-conditioned loss needs each trajectory's preference")
+            log_z, beta = self.log_z_head(prefs), prefs
+        elif self.conditioned:
             if beta is None:
                 raise ValueError("a beta-conditioned loss needs each trajectory's beta")
             log_z, log_reward = self.log_z_head(beta), beta * log_reward
@@ -270,29 +322,47 @@ class GFlowNetTrainer:
         n_off = round(cfg.batch_size * cfg.offline_fraction) if self.offline is not None else 0
         n_rep = round(cfg.batch_size * cfg.replay_fraction) if self.replay is not None and len(self.replay) else 0
         n_on = max(cfg.batch_size - n_off - n_rep, 1)
-        beta = self.draw_betas(n_on) if self.conditioned else None
-        tokens, lengths = self.sample(n_on, cfg.temperature, cfg.epsilon, beta)
+        cond = self._draw_condition(n_on)
+        tokens, lengths = self._sample_at(n_on, cfg.temperature, cfg.epsilon, cond)
         if n_off:
             idx = torch.randint(self.offline[0].shape[0], (n_off,), generator=gen, device=self.device)
             tokens = torch.cat([tokens, self.offline[0][idx]])
             lengths = torch.cat([lengths, self.offline[1][idx]])
         log_r = log_reward(tokens, lengths)
         if self.replay is not None:
-            self.replay.add(tokens[:n_on], lengths[:n_on], log_r[:n_on])
+            self.replay.add(tokens[:n_on], lengths[:n_on], self._replay_key(log_r[:n_on]))
             if n_rep:
                 rep_tokens, rep_lengths, rep_r = self.replay.sample(n_rep, gen)
+                if self.preferences:  # the buffer keeps a ranking key: the objective scores are looked up
+                    rep_r = log_reward(rep_tokens, rep_lengths)
                 tokens = torch.cat([tokens, rep_tokens])
                 lengths = torch.cat([lengths, rep_lengths])
                 log_r = torch.cat([log_r, rep_r])
-        if beta is not None:  # off-policy rows get their own betas too
-            beta = torch.cat([beta, self.draw_betas(tokens.shape[0] - n_on)])
-        loss = self.loss(tokens, lengths, log_r, beta)
+        if cond is not None:  # off-policy rows get their own betas (preferences) too
+            cond = torch.cat([cond, self._draw_condition(tokens.shape[0] - n_on)])
+        if self.preferences:
+            loss = self.loss(tokens, lengths, preference_log_reward(log_r, cond, cfg), prefs=cond)
+        else:
+            loss = self.loss(tokens, lengths, log_r, cond)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if cfg.grad_clip is not None:
             nn.utils.clip_grad_norm_(self.policy.parameters(), cfg.grad_clip)
         self.optimizer.step()
         return float(loss.detach())
+
+    def _sample_at(self, n: int, temperature: float, epsilon: float, cond: torch.Tensor | None):
+        """Sample under a conditioning from :meth:`_draw_condition`."""
+        if self.preferences:
+            return self.sample(n, temperature, epsilon, prefs=cond)
+        return self.sample(n, temperature, epsilon, cond)
+
+    def _replay_key(self, log_r: torch.Tensor) -> torch.Tensor:
+        """What the replay buffer ranks by: the log-reward, or (preferences) the one at equal weights."""
+        if not self.preferences:
+            return log_r
+        equal = log_r.new_full((log_r.shape[0], self.preferences), 1.0 / self.preferences)
+        return preference_log_reward(log_r, equal, self.config)
 
     def train(self, log_reward: LogReward, steps: int | None = None) -> list[float]:
         """Run ``steps`` (default ``config.steps``) gradient steps; returns the losses."""

@@ -101,3 +101,30 @@ def test_a_missing_optional_package_is_named_with_its_extra(monkeypatch):
             additive, 4, offline(50), np.random.default_rng(0))
     with pytest.raises(InvalidInputError, match="pip install no_such_module"):
         require("no_such_module", "a test")
+
+
+def test_gradient_trajectory_is_recorded_without_changing_the_search():
+    from seqmbo.generators import latent_search as search
+
+    opts = dict(SMALL, vae_epochs=3, method="gradient", steps=12, decode_every=4, seed_top=5)
+    gen = make_generator("latent", **opts)
+    out = gen.propose(additive, 8, offline(100), np.random.default_rng(3))
+    assert out == make_generator("latent", **opts).propose(additive, 8, offline(100), np.random.default_rng(3))
+    steps = [t[0] for t in gen.trajectory]
+    assert steps == [0, 4, 8, 12]
+    assert all(z.shape == (5, 8) and p.shape == (5,) and np.isfinite(p).all() for _, z, p in gen.trajectory)
+    assert not np.allclose(gen.trajectory[0][1], gen.trajectory[-1][1])  # the codes moved
+    assert gen.trajectory[-1][2].mean() > gen.trajectory[0][2].mean()  # uphill on the latent proxy
+    # the same search without a trace evaluates the same designs
+    vae, codes = gen.vae, gen.vae.encode(offline(100).designs)
+    y, starts = additive(offline(100).designs), gen.trajectory[0][1]
+    bounds = (codes.min(0) - 1, codes.max(0) + 1)
+    cfg = gen.config
+    pools = []
+    for trace in (None, []):
+        objective = search.LatentObjective(vae, additive)
+        search.gradient_search(objective, codes, y, starts, bounds, cfg, seed=7, trace=trace)
+        pools.append(objective.pool)
+    assert pools[0] == pools[1] and len(trace) == 4
+    assert set(vae.decode(trace[-1][1])) <= set(pools[1])
+    assert make_generator("latent", **dict(opts, method="cma", budget=32)).trajectory == []

@@ -132,6 +132,16 @@ def run_task(name: str, args) -> list[dict]:
     return rows
 
 
+def read_rows(path: Path) -> list[dict]:
+    """The rows of a ``trajectory.csv`` (numbers as floats, ``step`` as int)."""
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    for r in rows:
+        r.update({k: float(v) if v else float("nan") for k, v in r.items() if k not in ("task", "method")})
+        r["step"] = int(r["step"])
+    return rows
+
+
 def plot(rows: list[dict], path: Path) -> None:
     import matplotlib
 
@@ -157,6 +167,8 @@ def plot(rows: list[dict], path: Path) -> None:
                             label="latent: its latent MLP")
             if key == "overestimate":
                 ax.axhline(0, color="gray", lw=0.8)
+            if key in ("valid", "novel"):
+                ax.set_ylim(-0.05, 1.05)
             ax.set_title(f"{task}: {title}", fontsize=9)
             if i == len(tasks) - 1:
                 ax.set_xlabel("ascent step")
@@ -178,7 +190,11 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="runs/latent_vs_relaxed")
     ap.add_argument("--figure", default="docs/latent_vs_relaxed.png")
+    ap.add_argument("--replot", action="store_true", help="only draw the figure from --out's trajectory.csv")
     args = ap.parse_args()
+    if args.replot:
+        plot(read_rows(Path(args.out) / "trajectory.csv"), Path(args.figure))
+        return 0
     from seqmbo.run import set_threads
 
     set_threads()

@@ -62,7 +62,8 @@ def main() -> int:
                    "optimum_found": sum(r["score_norm_p100"] >= 1.0 - 1e-9 for r in runs)}
             for c in COLUMNS:
                 vals = np.array([np.nan if r.get(c) is None else r[c] for r in runs], dtype=float)
-                row[c] = (float(np.nanmean(vals)), float(np.nanstd(vals)))
+                vals = vals[~np.isnan(vals)]  # e.g. the molecule keys of a sequence task
+                row[c] = (float(vals.mean()), float(vals.std())) if vals.size else (float("nan"), float("nan"))
             rows.append(row)
     lines = ["| task | generator | seeds | D(best) | p100 | p50 | optimum found | diversity | novelty | validity | overestimate | time/run s | peak RSS MB |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]

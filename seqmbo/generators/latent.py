@@ -108,6 +108,9 @@ class LatentGenerator(GeneratorBase):
             ``latent_recon_accuracy`` (held-out exact reconstruction), ``latent_prior_validity``,
             ``latent_prior_uniqueness``, ``latent_prior_novelty`` and ``latent_kl_per_dim`` (mean nats).
         vae: the fitted encoder of the latest :meth:`propose`.
+        trajectory: after :meth:`propose` with method ``gradient``, the ascent seen every
+            ``decode_every`` steps: ``(step, codes (k, d), latent proxy's prediction (k,))``, step 0
+            first (``self.vae.decode(codes)`` gives the designs); empty for the other methods.
     """
 
     def __init__(self, config: LatentConfig | None = None, **overrides: Any) -> None:
@@ -132,6 +135,7 @@ class LatentGenerator(GeneratorBase):
         c.torch_device()  # checks the device name
         self.quality: dict[str, float] = {}
         self.vae: SequenceVAE | None = None
+        self.trajectory: list[tuple[int, np.ndarray, np.ndarray]] = []
 
     def __repr__(self) -> str:
         return f"LatentGenerator({self.config!r})"
@@ -159,8 +163,9 @@ class LatentGenerator(GeneratorBase):
                                     "with several objectives")
         vector = several and c.method == "bo" and c.preference != "none"
         objective = (search.VectorObjective if vector else search.LatentObjective)(self.vae, reward)
+        self.trajectory = []
         if c.method == "gradient":
-            search.gradient_search(objective, codes, enc.y, codes[order], bounds, c, seed)
+            search.gradient_search(objective, codes, enc.y, codes[order], bounds, c, seed, trace=self.trajectory)
         elif c.method == "cma":
             search.cma_search(objective, codes[order], bounds, c, seed)
         else:

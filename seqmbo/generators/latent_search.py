@@ -96,17 +96,22 @@ def _finite(r: np.ndarray, floor: float) -> np.ndarray:
 
 # ---------------------------------------------------------------------- gradient
 def gradient_search(objective: LatentObjective, codes: np.ndarray, y: np.ndarray, starts: np.ndarray,
-                    bounds: tuple[np.ndarray, np.ndarray], cfg, seed: int) -> None:
+                    bounds: tuple[np.ndarray, np.ndarray], cfg, seed: int,
+                    trace: list[tuple[int, np.ndarray, np.ndarray]] | None = None) -> None:
     """Ascend a latent MLP ensemble from ``starts`` ``(k, d)``, decoding every ``cfg.decode_every`` steps.
 
     Args:
         codes: encoded offline designs ``(N, d)``; ``y`` their scores ``(N,)``.
+        trace: when given, ``(step, codes (k, d), the ensemble's mean prediction in score units (k,))``
+            is appended at step 0 and at every decoding step (the search itself is unchanged).
     """
     models = _fit_latent_mlps(codes, y, cfg, seed)
     lo, hi = (torch.as_tensor(b, dtype=torch.float32) for b in bounds)
     z = torch.as_tensor(starts, dtype=torch.float32).clone().requires_grad_(True)
     opt = torch.optim.Adam([z], lr=cfg.step_size, maximize=True)
     objective(starts)
+    record = _tracer(trace, models, y)
+    record(0, z)
     with torch.enable_grad():
         for step in range(1, cfg.steps + 1):
             pred = torch.stack([m(z).squeeze(-1) for m in models]).mean(0)
@@ -117,6 +122,21 @@ def gradient_search(objective: LatentObjective, codes: np.ndarray, y: np.ndarray
                 z.copy_(torch.maximum(torch.minimum(z, hi), lo))
             if step % cfg.decode_every == 0 or step == cfg.steps:
                 objective(z.detach().numpy())
+                record(step, z)
+
+
+def _tracer(trace: list | None, models: list[torch.nn.Module], y: np.ndarray):
+    """A function ``(step, z)`` appending ``(step, codes, mean prediction in score units)`` to ``trace``."""
+    scale, shift = float(y.std() or 1.0), float(y.mean())
+
+    def record(step: int, z: torch.Tensor) -> None:
+        if trace is None:
+            return
+        with torch.no_grad():
+            pred = torch.stack([m(z).squeeze(-1) for m in models]).mean(0).double().numpy()
+        trace.append((step, z.detach().double().numpy().copy(), pred * scale + shift))
+
+    return record
 
 
 def _fit_latent_mlps(codes: np.ndarray, y: np.ndarray, cfg, seed: int) -> list[torch.nn.Module]:

@@ -47,6 +47,8 @@ def test_same_seed_same_codes_and_bad_input(fitted):
     assert all(p.requires_grad for p in vae.net.parameters())  # the decoder is frozen only while training
     with pytest.raises(InvalidInputError, match="design 2"):
         graph.encode(["CCO", "not a molecule"])
+    with pytest.raises(InvalidInputError, match=r"design 2 .*more than the encoder's maximum"):
+        graph.encode(["CCO", "C" * 300])
     with pytest.raises(InvalidInputError, match="at least 2"):
         GraphVAE(vae).fit(designs[:1])
     with pytest.raises(InvalidInputError, match="molecule space"):

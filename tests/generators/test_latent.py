@@ -101,3 +101,69 @@ def test_a_missing_optional_package_is_named_with_its_extra(monkeypatch):
             additive, 4, offline(50), np.random.default_rng(0))
     with pytest.raises(InvalidInputError, match="pip install no_such_module"):
         require("no_such_module", "a test")
+
+
+def test_gradient_trajectory_is_recorded_without_changing_the_search():
+    from seqmbo.generators import latent_search as search
+
+    opts = dict(SMALL, vae_epochs=3, method="gradient", steps=12, decode_every=4, seed_top=5, quality_samples=8,
+                proxy_steps=60)
+    gen = make_generator("latent", **opts)
+    gen.propose(additive, 4, offline(100), np.random.default_rng(3))
+    steps = [t[0] for t in gen.trajectory]
+    assert steps == [0, 4, 8, 12]
+    assert all(z.shape == (5, 8) and p.shape == (5,) and np.isfinite(p).all() for _, z, p in gen.trajectory)
+    assert not np.allclose(gen.trajectory[0][1], gen.trajectory[-1][1])  # the codes moved
+    assert gen.trajectory[-1][2].mean() > gen.trajectory[0][2].mean()  # uphill on the latent proxy
+    # the same search without a trace evaluates the same designs
+    vae, codes = gen.vae, gen.vae.encode(offline(100).designs)
+    y, starts = additive(offline(100).designs), gen.trajectory[0][1]
+    bounds = (codes.min(0) - 1, codes.max(0) + 1)
+    cfg = gen.config
+    pools = []
+    for trace in (None, []):
+        objective = search.LatentObjective(vae, additive)
+        search.gradient_search(objective, codes, y, starts, bounds, cfg, seed=7, trace=trace)
+        pools.append(objective.pool)
+    assert pools[0] == pools[1] and len(trace) == 4
+    assert set(vae.decode(trace[-1][1])) <= set(pools[1])
+    assert make_generator("latent", **dict(opts, method="cma", budget=32)).trajectory == []
+
+
+def test_a_pretrained_vae_leaves_out_what_it_cannot_encode(monkeypatch, caplog):
+    import logging
+
+    from seqmbo.encoders.vae import SequenceVAE
+    from seqmbo.generators import latent
+    from seqmbo.spaces import MoleculeSpace
+
+    known = ["CCO", "CCN", "CCC", "CCCO", "CCCN", "OCCO", "NCCN", "CC(C)O"]
+    vae = SequenceVAE(MoleculeSpace.from_smiles(known), latent_dim=4, hidden=16, epochs=2).fit(known)
+    monkeypatch.setattr(latent, "load_vae", lambda config, space: vae)  # as a cached pre-training would
+    table = known + ["CCBr", "CCS", "C" * 40]  # unseen atoms, and longer than the encoder's maximum
+    space = MoleculeSpace.from_smiles(table)
+    y = np.arange(len(table), dtype=float)
+    gen = make_generator("latent", method="gradient", steps=2, proxy_steps=10, budget=16, seed_top=2, quality_samples=8)
+    with caplog.at_level(logging.INFO, logger="seqmbo.generators.latent"):
+        out = gen.propose(lambda ds: np.array([float(len(d)) for d in ds]), 4, Dataset(table, y, space),
+                          np.random.default_rng(0))
+    assert "leaves out 3 of 11 offline designs" in caplog.text and len(out) >= 4
+    few = Dataset(["CCO", "CCBr", "CCS"], np.array([1.0, 2.0, 3.0]), space)
+    with pytest.raises(InvalidInputError, match="can encode 1 of 3 offline designs .*use pretrained=none"):
+        gen.propose(lambda ds: np.zeros(len(ds)), 4, few, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("rows, match", [
+    ("ACGTACGT,1.0\n", "at least 2 offline designs to fit its VAE, got 1"),
+    ("", "header but no rows"),
+])
+def test_a_bad_table_writes_no_run_files(tmp_path, capsys, rows, match):
+    from seqmbo.cli import main
+    from seqmbo.run import RUN_FILES
+
+    table = tmp_path / "t.csv"
+    table.write_text("sequence,score\n" + rows)
+    code = main(["propose", str(table), "--kind", "dna", "-g", "latent", "--out", str(tmp_path / "run"), "-q"])
+    err = capsys.readouterr().err
+    assert code == 2 and match in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not any((tmp_path / "run" / f).exists() for f in RUN_FILES)

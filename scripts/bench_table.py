@@ -37,9 +37,10 @@ def main() -> int:
         return 2
     rows = []
     for task in args.tasks.split(","):
-        for gen in args.generators.split(","):
-            runs = []
-            for seed in range(args.seeds):
+        gens = args.generators.split(",")
+        runs: dict[str, list] = {gen: [] for gen in gens}
+        for seed in range(args.seeds):  # seeds outermost: a stopped grid holds equal seeds a generator
+            for gen in gens:
                 try:
                     cfg = RunConfig(task=task, generator=gen, seed=seed)
                     cfg.proxy = dict(settings).get("proxy", cfg.proxy)  # the task's proxy_options depend on it
@@ -50,16 +51,11 @@ def main() -> int:
                 except SeqmboError as e:
                     print(f"error: {task} {gen} seed {seed}: {e}", file=sys.stderr)
                     return 2
-                runs.append(res.metrics)
+                runs[gen].append(res.metrics)
                 print(f"{task} {gen} seed {seed}: p100 {res.metrics['score_norm_p100']:.3f} "
                       f"p50 {res.metrics['score_norm_p50']:.3f} ({res.metrics['time_total_s']:.0f} s)", flush=True)
-            row = {"task": task, "generator": gen, "seeds": len(runs),
-                   "dataset_best_norm": runs[0]["dataset_best_norm"],
-                   "optimum_found": sum(r["score_norm_p100"] >= 1.0 - 1e-9 for r in runs)}
-            for c in COLUMNS:
-                vals = np.array([np.nan if r.get(c) is None else r[c] for r in runs], dtype=float)
-                row[c] = (float(np.nanmean(vals)), float(np.nanstd(vals)))
-            rows.append(row)
+        for gen in gens:
+            rows.append(table_row(task, gen, runs[gen]))
     lines = ["| task | generator | seeds | D(best) | p100 | p50 | optimum found | diversity | novelty | validity | overestimate | time/run s | peak RSS MB |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
@@ -73,6 +69,16 @@ def main() -> int:
     (out / "table.md").write_text(table + "\n")
     (out / "rows.json").write_text(json.dumps(rows, indent=2))
     return 0
+
+
+def table_row(task: str, gen: str, runs: list[dict]) -> dict:
+    """Mean and std over seeds of the :data:`COLUMNS` of one task and generator."""
+    row = {"task": task, "generator": gen, "seeds": len(runs), "dataset_best_norm": runs[0]["dataset_best_norm"],
+           "optimum_found": sum(r["score_norm_p100"] >= 1.0 - 1e-9 for r in runs)}
+    for c in COLUMNS:
+        vals = np.array([np.nan if r.get(c) is None else r[c] for r in runs], dtype=float)
+        row[c] = (float(np.nanmean(vals)), float(np.nanstd(vals)))
+    return row
 
 
 if __name__ == "__main__":

@@ -64,13 +64,36 @@ def res_offline_y(spec: dict) -> np.ndarray:
 
 
 def online_row(spec: dict, generator: str, seed: int, settings: dict, args) -> dict:
+    import tempfile
+
+    import pandas as pd
+
     from seqmbo.online import online
 
     t0 = time.perf_counter()
-    res = online(spec, generator, rounds=args.rounds, batch=args.batch, start=args.batch, seed=seed, **settings)
+    with tempfile.TemporaryDirectory() as out:
+        res = online(spec, generator, rounds=args.rounds, batch=args.batch, start=args.batch, seed=seed, out=out,
+                     force=True, **settings)
+        labels = pd.read_csv(f"{out}/labels.csv")
     rows = res.metrics["rounds_table"]
-    return {"best_per_round": [r["best"] for r in rows], "batch_best": [r["batch_best"] for r in rows],
+    return {"best_per_round": [r["best"] for r in rows], **batch_figures(labels, args.batch),
             "time_s": round(time.perf_counter() - t0, 1)}
+
+
+def batch_figures(labels, batch: int) -> dict:
+    """Per round: the batch's mean Hamming distance to the nearest design tied at the best value
+    labelled before it, its share of feasible designs, and its share above that best value."""
+    designs, y = labels.iloc[:, 0].astype(str).tolist(), labels["oracle"].to_numpy(dtype=float)
+    dist, feasible, better = [], [], []
+    for start in range(batch, len(y), batch):
+        before = np.nan_to_num(y[:start], nan=-1.0)
+        best = [designs[i] for i in np.flatnonzero(before == before.max())]
+        new = designs[start:start + batch]
+        ham = [min(sum(a != b for a, b in zip(d, inc)) for inc in best) for d in new]
+        dist.append(round(float(np.mean(ham)), 1))
+        feasible.append(round(float(np.isfinite(y[start:start + batch]).mean()), 2))
+        better.append(int((np.nan_to_num(y[start:start + batch], nan=-1.0) > before.max()).sum()))
+    return {"batch_distance": dist, "batch_feasible": feasible, "batch_above_best": better}
 
 
 def main() -> None:

@@ -159,6 +159,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--task", default="ehrlich-32-32-4-4")
     p.add_argument("--seeds", type=int, default=8)
+    p.add_argument("--first-seed", type=int, default=0, help="run seeds first-seed .. first-seed + seeds - 1")
     p.add_argument("--rounds", type=int, default=12)
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--generator", default="evolution")
@@ -171,7 +172,7 @@ def main() -> None:
 
     set_threads()
     task = load_task(args.task)
-    seeds = list(range(args.seeds))
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     peer = None
     if not args.no_peer:
         python = build_peer_venv()

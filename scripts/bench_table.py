@@ -44,9 +44,10 @@ def main() -> int:
         return 2
     rows = []
     for task in args.tasks.split(","):
-        for gen in args.generators.split(","):
-            runs = []
-            for seed in range(args.seeds):
+        gens = args.generators.split(",")
+        runs: dict[str, list] = {gen: [] for gen in gens}
+        for seed in range(args.seeds):  # seeds outermost: a stopped grid holds equal seeds a generator
+            for gen in gens:
                 run_dir = out / f"{task}_{gen.replace(':', '-')}_seed{seed}"
                 try:
                     metrics = finished(run_dir) if args.keep else None
@@ -54,17 +55,11 @@ def main() -> int:
                 except SeqmboError as e:
                     print(f"error: {task} {gen} seed {seed}: {e}", file=sys.stderr)
                     return 2
-                runs.append(metrics)
+                runs[gen].append(metrics)
                 print(f"{task} {gen} seed {seed}: p100 {metrics['score_norm_p100']:.3f} "
                       f"p50 {metrics['score_norm_p50']:.3f} ({metrics['time_total_s']:.0f} s)", flush=True)
-            row = {"task": task, "generator": gen, "seeds": len(runs),
-                   "dataset_best_norm": runs[0]["dataset_best_norm"],
-                   "optimum_found": sum(r["score_norm_p100"] >= 1.0 - 1e-9 for r in runs)}
-            for c in COLUMNS:
-                vals = np.array([np.nan if r.get(c) is None else r[c] for r in runs], dtype=float)
-                vals = vals[~np.isnan(vals)]  # e.g. the molecule keys of a sequence task
-                row[c] = (float(vals.mean()), float(vals.std())) if vals.size else (float("nan"), float("nan"))
-            rows.append(row)
+        for gen in gens:
+            rows.append(table_row(task, gen, runs[gen]))
     lines = ["| task | generator | seeds | D(best) | p100 | p50 | optimum found | diversity | novelty | validity | overestimate | time/run s | peak RSS MB |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
@@ -95,6 +90,17 @@ def run(task: str, gen: str, seed: int, settings: list, run_dir: Path) -> dict:
     for key, value in settings + ([("generator.method", method)] if method else []):
         cfg.set(key, value)
     return execute(cfg, run_dir, force=True).metrics
+
+
+def table_row(task: str, gen: str, runs: list[dict]) -> dict:
+    """Mean and std over seeds of the :data:`COLUMNS` of one task and generator."""
+    row = {"task": task, "generator": gen, "seeds": len(runs), "dataset_best_norm": runs[0]["dataset_best_norm"],
+           "optimum_found": sum(r["score_norm_p100"] >= 1.0 - 1e-9 for r in runs)}
+    for c in COLUMNS:
+        vals = np.array([np.nan if r.get(c) is None else r[c] for r in runs], dtype=float)
+        vals = vals[~np.isnan(vals)]  # e.g. the molecule keys of a sequence task
+        row[c] = (float(vals.mean()), float(vals.std())) if vals.size else (float("nan"), float("nan"))
+    return row
 
 
 if __name__ == "__main__":

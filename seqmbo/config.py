@@ -124,10 +124,11 @@ class RunConfig:
     def apply_task_defaults(self) -> "RunConfig":
         """Apply the settings the task's spec recommends (its ``[run]`` table), under what is set later.
 
-        A spec's ``[run]`` may hold any setting but ``task``, ``generator``, ``n`` and ``seed``;
+        A spec's ``[run]`` may hold any setting but ``task``, ``n`` and ``seed``;
         ``proxy_options``/``generator_options`` are merged key by key. ``proxy`` there names the
         proxy its ``proxy_options`` are for (default ``"ensemble"``): a run with another proxy
-        does not get them. Call it once the run's proxy is chosen and before its own settings
+        does not get them; likewise ``generator`` names the generator its ``generator_options``
+        are for (default: any). Neither chooses the run's proxy or generator. Call it once the run's proxy is chosen and before its own settings
         (``--set``), which then win. A run on user data (``data``) has no task: nothing to apply.
         """
         if self.data is not None:
@@ -139,16 +140,21 @@ class RunConfig:
         where = spec.get("_path", spec["name"])
         if not isinstance(table, dict):
             raise InvalidInputError(f"{where}: 'run' must be a table of run settings, got {table!r}")
-        names = ({f.name for f in dataclasses.fields(self)} - {"task", "generator", "n", "seed"})
+        names = ({f.name for f in dataclasses.fields(self)} - {"task", "n", "seed"})
         unknown = sorted(set(table) - names)
         if unknown:
             raise InvalidInputError(f"{where}: unknown run setting(s) {unknown} in [run]; settings: {sorted(names)}")
         for key, value in table.items():
-            if key == "proxy":
+            if key in ("proxy", "generator"):
                 continue
             if key == "proxy_options" and name_of(self.proxy) != table.get("proxy", "ensemble"):
                 log.info("%s: [run] proxy_options are for proxy %r, not %r: not applied", where,
                          table.get("proxy", "ensemble"), name_of(self.proxy))
+                continue
+            generator = getattr(self.generator, "name", None) or name_of(self.generator)
+            if key == "generator_options" and generator != table.get("generator", generator):
+                log.info("%s: [run] generator_options are for generator %r, not %r: not applied", where,
+                         table["generator"], generator)
                 continue
             self.set(key, dict(value) if isinstance(value, dict) else value)
         return self

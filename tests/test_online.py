@@ -87,3 +87,21 @@ def test_cli_rounds_and_resume_errors(capsys, tmp_path):
     assert "no online run to resume" in capsys.readouterr().err
     assert main(["design", TASK, "--rounds", "0", "--out", str(tmp_path / "bad")]) == 2
     assert "rounds must be a whole number >= 1" in capsys.readouterr().err
+
+
+@pytest.mark.slow  # ~10 s: two rounds with proxy fits and the run files
+def test_local_search_rounds_stay_near_the_best_labelled_designs(tmp_path):
+    seqmbo.design(TASK, "local", rounds=2, batch=12, budget=60, start=16, n=10, seed=3, out=tmp_path / "run",
+                  proxy_options={"members": 2, "min_steps": 20, "epochs": 1})
+    labels = pd.read_csv(tmp_path / "run" / "labels.csv")
+    designs, y = labels["sequence"].tolist(), np.nan_to_num(labels["oracle"].to_numpy(dtype=float), nan=-1.0)
+    batches = pd.read_csv(tmp_path / "run" / "rounds.csv")["batch"].tolist()
+    assert len(batches) == 2 and min(batches) >= 1
+    start = 16
+    for size in batches:
+        tied = [designs[i] for i in np.flatnonzero(y[:start] == y[:start].max())]
+        for d in designs[start:start + size]:  # 1-2 letters from a tied design, or each letter from two of them
+            near = min(sum(a != b for a, b in zip(d, t)) for t in tied) <= 2
+            mixed = any(all(c in (p, q) for c, p, q in zip(d, s, t)) for s in tied for t in tied)
+            assert near or mixed
+        start += size

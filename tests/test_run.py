@@ -156,6 +156,10 @@ def test_a_task_spec_recommends_run_settings_and_the_run_overrides_them(tmp_path
     assert run.config.min_distance == 1
     assert run.config.proxy_options == {"top_weight": 0.5, "members": 2, "min_steps": 20}
     assert RunConfig(task=str(spec), proxy="mlp").apply_task_defaults().proxy_options == {}  # they are for "ensemble"
+    spec.write_text(base + '\n[run]\ngenerator = "gflownet"\ngenerator_options = { beta = 30 }\n')
+    assert RunConfig(task=str(spec), generator="gflownet").apply_task_defaults().generator_options == {"beta": 30}
+    assert RunConfig(task=str(spec)).apply_task_defaults().generator_options == {}  # evolution: not its options
+    assert RunConfig(task=str(spec)).apply_task_defaults().generator == "evolution"  # [run] names, never chooses
     spec.write_text(base + "\n[run]\nseed = 3\n")
     with pytest.raises(InvalidInputError, match=r"unknown run setting\(s\) \['seed'\] in \[run\]"):
         RunConfig(task=str(spec)).apply_task_defaults()

@@ -10,7 +10,7 @@ from seqmbo.generators.base import Generator
 if TYPE_CHECKING:
     from seqmbo.devices import DeviceLike
 
-GENERATORS = ("random", "dataset-top", "evolution", "gradient", "latent", "gflownet", "nsga2")
+GENERATORS = ("random", "dataset-top", "evolution", "gradient", "latent", "gflownet", "nsga2", "local")
 
 
 def make_generator(generator: Any, device: DeviceLike = "cpu", **options):
@@ -43,6 +43,10 @@ def make_generator(generator: Any, device: DeviceLike = "cpu", **options):
         return baselines.DatasetTopGenerator()
     if generator == "evolution":
         return evolution.EvolutionGenerator(**options)
+    if generator == "local":
+        from seqmbo.generators.local import LocalSearchGenerator
+
+        return LocalSearchGenerator(**options)
     if generator == "nsga2":
         from seqmbo.generators.nsga2 import NSGA2Generator
 

@@ -326,25 +326,37 @@ GUACAMOL_V2_TITLES: dict[str, str] = {
 
 GUACAMOL_V2_NAMES: tuple[str, ...] = tuple(GUACAMOL_V2_SPECS)
 
+#: GuacaMol objectives outside the v2 suite that the PMO benchmark (Gao et al. 2022) uses: its
+#: isomer task is GuacaMol v1's C7H8N2O2 (the same formula-based Gaussians as v2's isomers).
+GUACAMOL_EXTRA_SPECS: dict[str, tuple[str, tuple[TermSpec, ...]]] = {
+    "isomers_c7h8n2o2": ("single", (Isomer("C7H8N2O2"),)),
+}
+GUACAMOL_EXTRA_TITLES: dict[str, str] = {"isomers_c7h8n2o2": "C7H8N2O2"}
+
+#: Every GuacaMol objective by name: the v2 suite, then the extras.
+GUACAMOL_NAMES: tuple[str, ...] = GUACAMOL_V2_NAMES + tuple(GUACAMOL_EXTRA_SPECS)
+_SPECS = {**GUACAMOL_V2_SPECS, **GUACAMOL_EXTRA_SPECS}
+_TITLES = {**GUACAMOL_V2_TITLES, **GUACAMOL_EXTRA_TITLES}
+
 
 class GuacaMolObjective(MoleculeOracle):
-    """One GuacaMol v2 goal-directed objective; scores lie in [0, 1].
+    """One GuacaMol goal-directed objective; scores lie in [0, 1].
 
     Args:
-        name: one of :data:`GUACAMOL_V2_NAMES`.
+        name: one of :data:`GUACAMOL_NAMES`.
         featurizer: tools to share with other oracles (a fresh one by default).
 
     Raises:
-        KeyError: ``name`` is not a GuacaMol v2 objective.
+        KeyError: ``name`` is not a GuacaMol objective.
     """
 
     bounds = (0.0, 1.0)
 
     def __init__(self, name: str, featurizer: MolFeaturizer | None = None) -> None:
         super().__init__(featurizer)
-        combination, specs = GUACAMOL_V2_SPECS[name]
+        combination, specs = _SPECS[name]
         self.name = name
-        self.title = GUACAMOL_V2_TITLES[name]
+        self.title = _TITLES[name]
         self._terms = tuple(spec.compile(self.featurizer) for spec in specs)
         self._combine = _geometric if combination == "geometric" else _arithmetic  # "single": the term
 
@@ -360,9 +372,9 @@ class GuacaMolTerm(MoleculeOracle):
 
     def __init__(self, name: str, index: int, featurizer: MolFeaturizer | None = None) -> None:
         super().__init__(featurizer)
-        if name not in GUACAMOL_V2_SPECS:
+        if name not in _SPECS:
             raise KeyError(f"unknown GuacaMol objective {name!r}")
-        specs = GUACAMOL_V2_SPECS[name][1]
+        specs = _SPECS[name][1]
         if not 0 <= index < len(specs):
             raise IndexError(f"{name} has terms 0..{len(specs) - 1}, not {index}")
         self.name = f"{name}#{index}"

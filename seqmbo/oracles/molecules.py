@@ -7,8 +7,8 @@ array([0.40680797,        nan])
 {'osimertinib_mpo': array([...]), 'deco_hop': array([...])}
 
 Names (fixed by the user-facing contract): ``qed``, ``logp``, ``sa``, ``plogp``,
-``plogp_unnormalized`` and the 20 GuacaMol v2 goal-directed objectives (see
-:mod:`seqmbo.oracles.guacamol`).
+``plogp_unnormalized``, the 20 GuacaMol v2 goal-directed objectives and PMO's
+``isomers_c7h8n2o2`` (see :mod:`seqmbo.oracles.guacamol`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 from seqmbo.errors import UnknownNameError
-from seqmbo.oracles.guacamol import GUACAMOL_V2_NAMES, GuacaMolObjective
+from seqmbo.oracles.guacamol import GUACAMOL_NAMES, GUACAMOL_V2_NAMES, GuacaMolObjective
 from seqmbo.oracles.molbase import MolFeaturizer, MoleculeOracle, load_sascorer
 from seqmbo.oracles.rdkit_props import LogPOracle, PenalizedLogPOracle, QEDOracle, SAOracle
 from seqmbo.spaces.molecule import parse_smiles
@@ -37,8 +37,9 @@ __all__ = [
 #: Single-property oracles.
 PROPERTY_ORACLES: tuple[str, ...] = ("qed", "logp", "sa", "plogp", "plogp_unnormalized")
 
-#: Every molecule oracle name, properties first, then the GuacaMol v2 suite in paper order.
-MOLECULE_ORACLES: tuple[str, ...] = PROPERTY_ORACLES + GUACAMOL_V2_NAMES
+#: Every molecule oracle name, properties first, then the GuacaMol v2 suite in paper order, then
+#: the GuacaMol objectives outside v2 that PMO uses.
+MOLECULE_ORACLES: tuple[str, ...] = PROPERTY_ORACLES + GUACAMOL_NAMES
 
 _NEEDS_SA = frozenset({"sa", "plogp", "plogp_unnormalized"})
 
@@ -69,7 +70,7 @@ def get_molecule_oracle(name: str, featurizer: MolFeaturizer | None = None) -> M
         return SAOracle(featurizer)
     if key in ("plogp", "plogp_unnormalized"):
         return PenalizedLogPOracle(normalized=key == "plogp", featurizer=featurizer)
-    if key in GUACAMOL_V2_NAMES:
+    if key in GUACAMOL_NAMES:
         return GuacaMolObjective(key, featurizer)
     raise UnknownNameError(f"unknown molecule oracle {name!r}; valid names: {', '.join(MOLECULE_ORACLES)}")
 

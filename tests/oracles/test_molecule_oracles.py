@@ -133,7 +133,7 @@ def test_property_oracles_on_invalid_and_empty_smiles() -> None:
 
 
 def test_names_are_the_contract_names() -> None:
-    assert MOLECULE_ORACLES == CONTRACT_NAMES
+    assert MOLECULE_ORACLES == CONTRACT_NAMES + ("isomers_c7h8n2o2",)  # the contract's, then PMO's isomer
     for name in MOLECULE_ORACLES:
         oracle = get_molecule_oracle(name)
         assert oracle.name == name
@@ -197,6 +197,18 @@ def test_isomer_of_the_formula_scores_one() -> None:
     # decane: C 10 of 11 (sigma 1), H 22 of 24 (sigma 1), 32 of 35 atoms (sigma 2); geometric mean
     expected = (math.exp(-0.5 * 1**2) * math.exp(-0.5 * 2**2) * math.exp(-0.5 * 1.5**2)) ** (1 / 3)
     assert get_molecule_oracle("isomers_c11h24")(["CCCCCCCCCC"])[0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_pmo_isomer_c7h8n2o2() -> None:
+    oracle = get_molecule_oracle("isomers_c7h8n2o2")
+    assert "isomers_c7h8n2o2" in MOLECULE_ORACLES and "isomers_c7h8n2o2" not in GUACAMOL_V2_NAMES
+    # 3,4-diaminobenzoic acid and 4-methyl-3-nitroaniline have the formula
+    assert oracle(["Nc1ccc(C(=O)O)cc1N", "Cc1ccc(N)cc1[N+](=O)[O-]"]).tolist() == [1.0, 1.0]
+    # 4-aminobenzoic acid, C7H7NO2: H 7 of 8 and N 1 of 2 (sigma 1), 17 of 19 atoms (sigma 2),
+    # C and O exact; geometric mean of the five
+    expected = (math.exp(-0.5) * math.exp(-0.5) * math.exp(-0.5 * 1.0**2)) ** (1 / 5)
+    assert oracle(["Nc1ccc(C(=O)O)cc1"])[0] == pytest.approx(expected, rel=1e-12)
+    assert math.isnan(oracle(["C1CC"])[0])
 
 
 def test_hops_of_their_starting_molecule() -> None:

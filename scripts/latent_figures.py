@@ -114,16 +114,12 @@ def graph(args) -> None:
 def _gp_both(task, seed: int, max_train: int) -> dict[str, dict]:
     """:func:`proxy_quality`'s splits for one latent-gp fit each, scored with both standard deviations:
     ``y`` (a new measurement, the default) and ``f`` (the noise-free function)."""
-    from seqmbo.metrics.calibration import heldout_split, ood_split, predictive_quality
+    from seqmbo.metrics.calibration import predictive_quality, quality_splits
     from seqmbo.proxies import make_proxy
 
-    ds, rng = task.dataset, np.random.default_rng([seed, 7541])
+    ds = task.dataset
     out: dict[str, dict] = {}
-    for split, (train, test) in {"heldout": heldout_split(len(ds), 0.1, rng), "ood": ood_split(ds.y, 0.1)}.items():
-        if len(train) > max_train:
-            train = np.sort(rng.choice(train, max_train, replace=False))
-        if len(test) > 10_000:
-            test = np.sort(rng.choice(test, 10_000, replace=False))
+    for split, train, test in quality_splits(ds, seed, max_train=max_train):
         proxy = make_proxy("latent-gp", task.space, seed=seed).fit([ds.designs[i] for i in train], ds.y[train])
         designs = [ds.designs[i] for i in test]
         for noisy in (True, False):

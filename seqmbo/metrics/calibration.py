@@ -93,6 +93,20 @@ def ood_split(y: np.ndarray, frac: float) -> tuple[np.ndarray, np.ndarray]:
     return np.sort(order[:-k]), np.sort(order[-k:])
 
 
+def quality_splits(dataset, seed: int = 0, *, heldout_frac: float = 0.1, ood_frac: float = 0.1,
+                   max_train: int | None = 10_000, max_test: int | None = 10_000):
+    """The ``(name, train rows, test rows)`` of :func:`proxy_quality`: ``heldout`` (random) then ``ood``
+    (the top ``ood_frac`` by score), each side subsampled to at most ``max_train`` / ``max_test`` rows."""
+    rng = np.random.default_rng([seed, 7541])
+    splits = {"heldout": heldout_split(len(dataset), heldout_frac, rng), "ood": ood_split(dataset.y, ood_frac)}
+    for name, (train, test) in splits.items():
+        if max_train is not None and len(train) > max_train:
+            train = np.sort(rng.choice(train, max_train, replace=False))
+        if max_test is not None and len(test) > max_test:
+            test = np.sort(rng.choice(test, max_test, replace=False))
+        yield name, train, test
+
+
 def proxy_quality(make_proxy_fn: Callable[[], Any], dataset, seed: int = 0, *, heldout_frac: float = 0.1,
                   ood_frac: float = 0.1, max_train: int | None = 10_000, max_test: int | None = 10_000) -> dict[str, Any]:
     """Held-out and OOD quality of fresh proxies from ``make_proxy_fn`` fitted on splits of ``dataset``.
@@ -112,18 +126,12 @@ def proxy_quality(make_proxy_fn: Callable[[], Any], dataset, seed: int = 0, *, h
         where the proxy has no std, or where a split leaves fewer than 2 rows on a side),
         plus ``proxy_calibration_train_rows`` (rows each calibration fit saw).
     """
-    rng = np.random.default_rng([seed, 7541])
-    n = len(dataset)
-    splits = {"heldout": heldout_split(n, heldout_frac, rng), "ood": ood_split(dataset.y, ood_frac)}
     out: dict[str, Any] = {}
     rows = []
-    for name, (train, test) in splits.items():
-        if max_train is not None and len(train) > max_train:
-            train = np.sort(rng.choice(train, max_train, replace=False))
-        if max_test is not None and len(test) > max_test:
-            test = np.sort(rng.choice(test, max_test, replace=False))
+    for name, train, test in quality_splits(dataset, seed, heldout_frac=heldout_frac, ood_frac=ood_frac,
+                                            max_train=max_train, max_test=max_test):
         if len(train) < 2 or len(test) < 2:
-            log.warning("calibration: %s split of %d rows is too small; skipped", name, n)
+            log.warning("calibration: %s split of %d rows is too small; skipped", name, len(dataset))
             out.update({f"proxy_{name}_{k}": None for k in QUALITY_KEYS})
             continue
         rows.append(len(train))

@@ -79,7 +79,7 @@ def evaluate(library: str | Path | Sequence[str], reference: str | Path | Sequen
 def _evaluate_sharded(library, reference, names: list[str], out, sharding: ShardOptions) -> dict[str, Any]:
     from seqmbo.sharding import evaluate_molecules_sharded
 
-    scores_tmp = None
+    scores_tmp, created = None, out is not None and not Path(out).exists()
     if out is not None:
         Path(out).mkdir(parents=True, exist_ok=True)
         scores_tmp = Path(out) / f".scores-{os.getpid()}.csv.part"
@@ -95,6 +95,8 @@ def _evaluate_sharded(library, reference, names: list[str], out, sharding: Shard
     finally:
         if scores_tmp is not None and scores_tmp.exists():
             scores_tmp.unlink()
+        if created and not any(Path(out).iterdir()):
+            Path(out).rmdir()  # a run that failed leaves no empty folder behind
     return metrics
 
 

@@ -313,7 +313,7 @@ RUN_FILES = ("candidates.csv", "metrics.json", "config.toml", "report.png")
 
 def check_writable(out: str | Path, force: bool = False) -> None:
     """Refuse, before any work, an output folder that cannot be written, or that holds an earlier
-    run (unless ``force``)."""
+    run (unless ``force``). Nothing is created: a run that stops on bad input leaves no folder."""
     import tempfile
 
     p = Path(out)
@@ -321,9 +321,13 @@ def check_writable(out: str | Path, force: bool = False) -> None:
     if earlier and not force:
         raise InvalidInputError(f"{out}: holds an earlier run ({', '.join(earlier)}); choose another --out, "
                                 "or --force to replace it")
+    if p.exists() and not p.is_dir():
+        raise InvalidInputError(f"{out}: exists and is not a folder")
+    existing = next(q for q in (p, *p.absolute().parents) if q.exists())  # the folder the run would create in
+    if not existing.is_dir():
+        raise InvalidInputError(f"{out}: cannot create the output folder ({existing} is not a folder)")
     try:
-        p.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=p):
+        with tempfile.TemporaryFile(dir=existing):
             pass
     except OSError as e:
         raise InvalidInputError(f"{out}: the output folder cannot be written ({e.strerror})") from None

@@ -70,3 +70,20 @@ def test_missing_dataset_message(capsys, monkeypatch, tmp_path):
 def test_data_list(capsys):
     code, out, _ = run(capsys, "data", "list")
     assert code == 0 and "zinc250k" in out and "licence" in out
+
+
+def test_a_rejected_run_creates_no_output_folder(capsys, tmp_path):
+    (tmp_path / "t.csv").write_text("sequence,score\nAC,1\nAX,2\n")
+    (tmp_path / "s.toml").write_text('name = "s"\nkind = "landscape"\ntable = "t.csv"\nalphabet = "AC"\n')
+    out = tmp_path / "deep" / "run"
+    code, _, err = run(capsys, "design", str(tmp_path / "s.toml"), "--out", str(out))
+    assert code == 2 and "letter 'X'" in err
+    assert not (tmp_path / "deep").exists()
+
+
+def test_an_output_path_under_a_file_is_refused_before_any_work(capsys, tmp_path):
+    (tmp_path / "f").write_text("x")
+    code, _, err = run(capsys, "design", "--out", str(tmp_path / "f" / "run"))
+    assert code == 2 and "is not a folder" in err and len(err.strip().splitlines()) == 1
+    code, _, err = run(capsys, "design", "--out", str(tmp_path / "f"))
+    assert code == 2 and "exists and is not a folder" in err

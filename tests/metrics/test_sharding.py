@@ -101,3 +101,15 @@ def test_cli_evaluate_in_shards(nci, tmp_path, capsys):
     metrics = json.loads((tmp_path / "ev" / "metrics.json").read_text())
     assert metrics["n"] == 30 and metrics["novelty"] == pytest.approx(20 / 30)
     assert len(pd.read_csv(tmp_path / "ev" / "scores.csv")) == 30
+
+
+def test_cli_evaluate_in_shards_of_no_valid_molecule_writes_nothing(tmp_path, capsys):
+    from seqmbo.cli import main
+
+    lib = tmp_path / "lib.smi"
+    lib.write_text("C1CC\nnot_a_smiles\n")
+    code = main(["evaluate", str(lib), "--executor", "local", "--jobs", "1", "--shard-size", "1",
+                 "--out", str(tmp_path / "ev")])
+    err = capsys.readouterr().err
+    assert code == 2 and "none of the 2 designs is a valid molecule" in err and "Traceback" not in err
+    assert not (tmp_path / "ev").exists()

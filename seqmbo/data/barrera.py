@@ -126,6 +126,35 @@ def read_barrera_8mers(path: str | os.PathLike[str]) -> pd.DataFrame:
             problem.
     """
     name = os.fspath(path)
+    lines = _read_lines(name)
+    score_names, start = _header(name, lines)
+    kmers: list[str] = []
+    rcs: list[str] = []
+    scores: list[list[float]] = [[] for _ in score_names]
+    seen: dict[str, int] = {}
+    for index in range(start, len(lines)):
+        kmer, rc, values = _parse_row(lines[index], score_names, f"{name}: line {index + 1}")
+        for seq in (kmer,) if kmer == rc else (kmer, rc):
+            earlier = seen.get(seq)
+            if earlier is not None:
+                raise InvalidInputError(f"{name}: line {index + 1}: duplicate 8-mer {seq!r}, "
+                                        f"already listed on line {earlier}")
+            seen[seq] = index + 1
+        for column, value in zip(scores, values):
+            column.append(value)
+        kmers.append(kmer)
+        rcs.append(rc)
+
+    frame = pd.DataFrame({"kmer": kmers, "reverse_complement": rcs})
+    for col, values in zip(score_names, scores):
+        frame[col] = np.asarray(values, dtype=np.float64)
+    frame.attrs["path"] = name
+    return frame
+
+
+def _read_lines(name: str) -> list[str]:
+    """The file's lines without the blank ones at its end; one clear error when it cannot be read
+    or holds nothing."""
     try:
         with open(name, encoding="utf-8", newline=None) as handle:
             text = handle.read()
@@ -137,73 +166,58 @@ def read_barrera_8mers(path: str | os.PathLike[str]) -> pd.DataFrame:
         raise InvalidInputError(f"{name}: not a UTF-8 text file ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:
         raise InvalidInputError(f"{name}: cannot read the file ({exc.strerror or exc})") from None
-
     lines = text.split("\n")
     while lines and not lines[-1].strip():
         lines.pop()
     if not lines:
         raise InvalidInputError(f"{name}: the file is empty (expected a header and 32,896 rows of 8-mer scores)")
+    return lines
 
+
+def _header(name: str, lines: list[str]) -> tuple[list[str], int]:
+    """The score column names and the index of the first data line (0 when there is no header)."""
     first = [field.strip() for field in lines[0].split("\t")]
-    has_header = len(first) < 3 or _parse_float(first[2]) is None
-    if has_header:
-        where = f"{name}: line 1 (header)"
-        if len(first) != _N_FIELDS:
-            raise InvalidInputError(
-                f"{where}: {len(first)} tab-separated fields, expected {_N_FIELDS} "
-                f"(8-mer, reverse complement, {', '.join(SCORE_COLUMNS)})"
-            )
-        score_names = first[2:]
-        if any(not n for n in score_names) or len(set(score_names)) != len(score_names):
-            raise InvalidInputError(f"{where}: score column names {score_names} must be non-empty and distinct")
-        start = 1
-        if len(lines) == 1:
-            raise InvalidInputError(f"{name}: line 2: no data rows after the header")
-    else:
-        score_names = list(SCORE_COLUMNS)
-        start = 0
+    if len(first) >= 3 and _parse_float(first[2]) is not None:
+        return list(SCORE_COLUMNS), 0
+    where = f"{name}: line 1 (header)"
+    if len(first) != _N_FIELDS:
+        raise InvalidInputError(
+            f"{where}: {len(first)} tab-separated fields, expected {_N_FIELDS} "
+            f"(8-mer, reverse complement, {', '.join(SCORE_COLUMNS)})"
+        )
+    score_names = first[2:]
+    if any(not n for n in score_names) or len(set(score_names)) != len(score_names):
+        raise InvalidInputError(f"{where}: score column names {score_names} must be non-empty and distinct")
+    if len(lines) == 1:
+        raise InvalidInputError(f"{name}: line 2: no data rows after the header")
+    return score_names, 1
 
-    kmers: list[str] = []
-    rcs: list[str] = []
-    scores: list[list[float]] = [[] for _ in score_names]
-    seen: dict[str, int] = {}
-    for index in range(start, len(lines)):
-        lineno = index + 1
-        where = f"{name}: line {lineno}"
-        fields = [field.strip() for field in lines[index].split("\t")]
-        if len(fields) != _N_FIELDS:
-            raise InvalidInputError(
-                f"{where}: {len(fields)} tab-separated fields, expected {_N_FIELDS} "
-                f"(8-mer, reverse complement, {', '.join(score_names)})"
-            )
-        kmer = _check_kmer(fields[0], "8-mer", where)
-        rc = _check_kmer(fields[1], "reverse-complement 8-mer", where)
-        expected = _reverse_complement(kmer)
-        if rc != expected:
-            raise InvalidInputError(
-                f"{where}: second 8-mer {fields[1]!r} is not the reverse complement of {fields[0]!r} "
-                f"(expected {expected!r})"
-            )
-        for seq in (kmer,) if kmer == rc else (kmer, rc):
-            earlier = seen.get(seq)
-            if earlier is not None:
-                raise InvalidInputError(f"{where}: duplicate 8-mer {seq!r}, already listed on line {earlier}")
-            seen[seq] = lineno
-        for j, (col, field) in enumerate(zip(score_names, fields[2:])):
-            value = _parse_float(field)
-            if value is None:
-                raise InvalidInputError(f"{where}: {col} {field!r} is not a number")
-            if not math.isfinite(value):
-                raise InvalidInputError(f"{where}: {col} is {field!r}; scores must be finite numbers")
-            scores[j].append(value)
-        kmers.append(kmer)
-        rcs.append(rc)
 
-    frame = pd.DataFrame({"kmer": kmers, "reverse_complement": rcs})
-    for col, values in zip(score_names, scores):
-        frame[col] = np.asarray(values, dtype=np.float64)
-    frame.attrs["path"] = name
-    return frame
+def _parse_row(line: str, score_names: list[str], where: str) -> tuple[str, str, list[float]]:
+    """One data line: the 8-mer, its reverse complement (checked) and its finite scores."""
+    fields = [field.strip() for field in line.split("\t")]
+    if len(fields) != _N_FIELDS:
+        raise InvalidInputError(
+            f"{where}: {len(fields)} tab-separated fields, expected {_N_FIELDS} "
+            f"(8-mer, reverse complement, {', '.join(score_names)})"
+        )
+    kmer = _check_kmer(fields[0], "8-mer", where)
+    rc = _check_kmer(fields[1], "reverse-complement 8-mer", where)
+    expected = _reverse_complement(kmer)
+    if rc != expected:
+        raise InvalidInputError(
+            f"{where}: second 8-mer {fields[1]!r} is not the reverse complement of {fields[0]!r} "
+            f"(expected {expected!r})"
+        )
+    values = []
+    for col, field in zip(score_names, fields[2:]):
+        value = _parse_float(field)
+        if value is None:
+            raise InvalidInputError(f"{where}: {col} {field!r} is not a number")
+        if not math.isfinite(value):
+            raise InvalidInputError(f"{where}: {col} is {field!r}; scores must be finite numbers")
+        values.append(value)
+    return kmer, rc, values
 
 
 def _normalized(frame: pd.DataFrame, column: str) -> np.ndarray:

@@ -518,56 +518,68 @@ def combine_parts(
     n = sum(p.n for p in parts)
     n_valid = sum(p.n_valid for p in parts)
     out: dict[str, float | int | bool | None] = {"n": n, "n_valid": n_valid, "validity": n_valid / n if n else None}
+    out.update(_counting_metrics(parts, n_valid, with_train, ks))
+    t0 = time.perf_counter()
+    out.update(_diversity_metrics(parts, n_valid, max_pairs, rng_seed, device))
+    clock["intdiv"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    ref = _reference_metrics(parts, ref_stats if n_valid else None, n_valid)
+    out.update(snn=ref["snn"], frag=ref["frag"], scaf=ref["scaf"])
+    out["filters"] = sum(p.passes for p in parts) / n_valid if n_valid else None
+    out.update(ref)  # the W1 distances after the filters, as metrics.json has always listed them
+    clock["counts_and_properties"] = time.perf_counter() - t0
+    return out
+
+
+def _counting_metrics(parts: Sequence[LibraryPart], n_valid: int, with_train: bool,
+                      ks: Sequence[int]) -> dict[str, float | None]:
+    """``uniqueness``, ``unique@k`` and ``novelty`` of the parts taken together."""
     hashes, first = np.unique(np.concatenate([p.hashes for p in parts]), return_index=True)
-    out["uniqueness"] = len(hashes) / n_valid if n_valid else None
+    out: dict[str, float | None] = {"uniqueness": len(hashes) / n_valid if n_valid else None}
     heads = [s for p in parts for s in p.head]
     for kk in ks:
         head = heads[:kk]
         if n_valid and len(head) < kk:
             logger.warning("unique@%d computed over only %d valid molecules", kk, len(head))
         out[f"unique@{kk}"] = len(set(head)) / len(head) if head else None
+    out["novelty"] = None
     if with_train and len(hashes):
-        novel = np.concatenate([p.novel for p in parts if p.novel is not None])[first]
-        out["novelty"] = float(novel.mean())
-    else:
-        out["novelty"] = None
-    t0 = time.perf_counter()
-    fps = np.concatenate([p.fps for p in parts])
-    if n_valid:
-        fps_u, inv_fp = np.unique(fps, axis=0, return_inverse=True)
-        w_fp = np.bincount(inv_fp.ravel(), weights=np.concatenate([p.fp_weights for p in parts]),
-                           minlength=len(fps_u)).astype(np.int64)
-        div = internal_diversity(fps_u, w_fp, (1.0, 2.0), max_pairs=max_pairs,
-                                 rng=np.random.default_rng(rng_seed), device=device)
-        out["diversity"] = out["intdiv1"] = div.values[0]
-        out["intdiv2"] = div.values[1]
-        out["intdiv_pairs_sampled"] = div.sampled
-        out["intdiv_n_molecules"] = div.n_used
-    else:
-        out.update(diversity=None, intdiv1=None, intdiv2=None, intdiv_pairs_sampled=False, intdiv_n_molecules=0)
-    clock["intdiv"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    with_ref = ref_stats is not None and n_valid > 0
+        out["novelty"] = float(np.concatenate([p.novel for p in parts if p.novel is not None])[first].mean())
+    return out
+
+
+def _diversity_metrics(parts: Sequence[LibraryPart], n_valid: int, max_pairs: int, rng_seed: int,
+                       device: str) -> dict[str, float | int | bool | None]:
+    """IntDiv1/2 over the distinct fingerprints of the parts, weighted by their counts."""
+    if not n_valid:
+        return dict(diversity=None, intdiv1=None, intdiv2=None, intdiv_pairs_sampled=False, intdiv_n_molecules=0)
+    fps_u, inv_fp = np.unique(np.concatenate([p.fps for p in parts]), axis=0, return_inverse=True)
+    w_fp = np.bincount(inv_fp.ravel(), weights=np.concatenate([p.fp_weights for p in parts]),
+                       minlength=len(fps_u)).astype(np.int64)
+    div = internal_diversity(fps_u, w_fp, (1.0, 2.0), max_pairs=max_pairs,
+                             rng=np.random.default_rng(rng_seed), device=device)
+    return dict(diversity=div.values[0], intdiv1=div.values[0], intdiv2=div.values[1],
+                intdiv_pairs_sampled=div.sampled, intdiv_n_molecules=div.n_used)
+
+
+def _reference_metrics(parts: Sequence[LibraryPart], ref_stats: ReferenceStats | None,
+                       n_valid: int) -> dict[str, float | None]:
+    """SNN, Frag, Scaf and the property W1 distances against the reference (None without one)."""
+    out: dict[str, float | None] = {"snn": None, "frag": None, "scaf": None}
+    out.update({f"w1_{name}": None for name in PROPERTY_NAMES})
+    if ref_stats is None:
+        return out
     snn = [p.snn_sum for p in parts if p.snn_sum is not None]
-    out["snn"] = float(sum(snn) / n_valid) if with_ref and snn else None
-    if with_ref:
-        assert ref_stats is not None
-        fragments: Counter[str] = Counter()
-        scaffolds: Counter[str] = Counter()
-        for p in parts:
-            fragments.update(p.fragments)
-            scaffolds.update(p.scaffolds)
-        out["frag"] = _none_if_nan(cosine_similarity(ref_stats.fragments, fragments))
-        out["scaf"] = _none_if_nan(cosine_similarity(ref_stats.scaffolds, scaffolds))
-    else:
-        out["frag"] = out["scaf"] = None
-    out["filters"] = sum(p.passes for p in parts) / n_valid if n_valid else None
-    props = np.concatenate([p.properties for p in parts]) if with_ref else None
-    weights = np.concatenate([p.prop_weights for p in parts]) if with_ref else None
+    out["snn"] = float(sum(snn) / n_valid) if snn else None
+    fragments: Counter[str] = Counter()
+    scaffolds: Counter[str] = Counter()
+    for p in parts:
+        fragments.update(p.fragments)
+        scaffolds.update(p.scaffolds)
+    out["frag"] = _none_if_nan(cosine_similarity(ref_stats.fragments, fragments))
+    out["scaf"] = _none_if_nan(cosine_similarity(ref_stats.scaffolds, scaffolds))
+    props = np.concatenate([p.properties for p in parts])
+    weights = np.concatenate([p.prop_weights for p in parts])
     for kcol, name in enumerate(PROPERTY_NAMES):
-        if props is not None and ref_stats is not None:
-            out[f"w1_{name}"] = _w1(ref_stats.properties[name], finite(np.repeat(props[:, kcol], weights)))
-        else:
-            out[f"w1_{name}"] = None
-    clock["counts_and_properties"] = time.perf_counter() - t0
+        out[f"w1_{name}"] = _w1(ref_stats.properties[name], finite(np.repeat(props[:, kcol], weights)))
     return out

@@ -200,6 +200,7 @@ def run_grid(cells: list[Cell], out: str | Path, options: GridOptions | None = N
             results[cell.name] = _row(cell, done, "done (earlier)")
         else:
             todo.append(cell)
+    todo = run_order(todo)
     log.info("grid: %d cells, %d finished earlier, %d to run", len(cells), len(cells) - len(todo), len(todo))
     train_learned_oracles({c.task for c in todo})
     t0 = time.perf_counter()
@@ -215,6 +216,12 @@ def run_grid(cells: list[Cell], out: str | Path, options: GridOptions | None = N
     table = write_results(out, [results[c.name] for c in cells if c.name in results], footer)
     log.info("grid done in %.1f s", wall)
     return table
+
+
+def run_order(cells: Sequence[Cell]) -> list[Cell]:
+    """Seed 0 of every cell first, then seed 1, ... (grid order within a seed): a grid stopped
+    early has every row of its table, at fewer seeds. results.csv keeps the grid's order."""
+    return sorted(cells, key=lambda c: c.seed)
 
 
 def train_learned_oracles(tasks: set[str]) -> None:

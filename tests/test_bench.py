@@ -10,7 +10,7 @@ import time
 import pandas as pd
 import pytest
 
-from seqmbo.bench import Cell, GridOptions, make_grid, run_grid, summary_markdown
+from seqmbo.bench import Cell, GridOptions, make_grid, run_grid, run_order, summary_markdown
 from seqmbo.errors import InvalidInputError
 
 TINY = {"calibration": False, "n": 8, "proxy_options": {"members": 1, "min_steps": 20, "epochs": 2},
@@ -23,6 +23,13 @@ def test_grid_adds_the_random_baseline_and_names_cells():
     assert cells[3].name == "ehrlich-20-16-2-4__evolution__ensemble__seed1"
     with pytest.raises(InvalidInputError, match="at least one task"):
         make_grid([], ["evolution"], ["ensemble"], 1)
+
+
+def test_cells_run_seed_by_seed_in_grid_order_within_a_seed():
+    cells = make_grid(["t1", "t2"], ["evolution"], ["ensemble"], 3)
+    order = [(c.seed, c.task, c.generator) for c in run_order(cells)]
+    assert order[:4] == [(0, "t1", "random"), (0, "t1", "evolution"), (0, "t2", "random"), (0, "t2", "evolution")]
+    assert [s for s, _, _ in order] == [0] * 4 + [1] * 4 + [2] * 4
 
 
 def test_local_grid_restarts_without_rerunning_and_reports_a_failed_cell(tmp_path):

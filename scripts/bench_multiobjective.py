@@ -13,7 +13,9 @@ seqmbo's ``gflownet`` (preference-conditioned with several objectives: MOGFN-PC)
 ``GFLOWNET`` steps and ``latent`` (BO with ParEGO batches) decodes ``LATENT`` codes: their reward
 budgets differ from the evolutions' (they are set by time, not calls; each run's ``time_total_s``
 is printed). ``regex-dev`` is a development instance of the regex task (other bigrams, letters
-and data seed) for choosing settings; ``NAME:key=value;key=value`` passes settings to a generator.
+and data seed), ``zinc-qed-sa-dev`` and ``zinc-fexofenadine-terms-dev`` those of the molecule
+tasks (another subsample, other objectives), for choosing settings; ``NAME:key=value;key=value``
+passes settings to a generator.
 
 Prints one line per run and a table of mean ± std over seeds of ``hv_p100``, ``hv_p50``,
 ``pareto_size``, ``dataset_hv`` per task and generator.

@@ -13,7 +13,9 @@ seqmbo's ``gflownet`` (preference-conditioned with several objectives: MOGFN-PC)
 ``GFLOWNET`` steps and ``latent`` (BO with ParEGO batches) decodes ``LATENT`` codes: their reward
 budgets differ from the evolutions' (they are set by time, not calls; each run's ``time_total_s``
 is printed). ``regex-dev`` is a development instance of the regex task (other bigrams, letters
-and data seed) for choosing settings; ``NAME:key=value;key=value`` passes settings to a generator.
+and data seed), ``zinc-qed-sa-dev`` and ``zinc-fexofenadine-terms-dev`` those of the molecule
+tasks (another subsample, other objectives), for choosing settings; ``NAME:key=value;key=value``
+passes settings to a generator.
 
 Prints one line per run and a table of mean ± std over seeds of ``hv_p100``, ``hv_p50``,
 ``pareto_size``, ``dataset_hv`` per task and generator.
@@ -46,10 +48,17 @@ LATENT = {"method": "bo", "budget": 512}  # several objectives: ParEGO batches
 OPTIONS = {"evolution": EVOLUTION, "nsga2": EVOLUTION, "gflownet": GFLOWNET, "latent": LATENT}
 # development instances (settings are chosen on these, never on the reported tasks): the regex task
 # with other bigrams, letters and data seed
+_MOL_DEV = {"kind": "molecules-mo", "library": "zinc250k", "subsample": 10000, "subsample_seed": 1,
+            "standardize": ["neutralize"], "organic_only": True, "max_front_percentile": 50, "n_candidates": 128}
 DEV_TASKS = {
     "regex-dev": {"name": "regex-dev", "kind": "regex", "patterns": ["DE", "EK", "KD"], "min_length": 32,
                   "max_length": 36, "offline_size": 10000, "enriched": "DEK", "enrichment": 0.1, "seed": 1,
                   "max_front_percentile": 50, "n_candidates": 128},
+    # molecules: another subsample of ZINC250k with other objectives; the analogue of zinc-logp-qed (two
+    # objectives, one minimized) and of zinc-osimertinib-terms (Fexofenadine MPO's similarity, TPSA, logP terms)
+    "zinc-qed-sa-dev": {**_MOL_DEV, "name": "zinc-qed-sa-dev", "objectives": ["qed", "sa"]},
+    "zinc-fexofenadine-terms-dev": {**_MOL_DEV, "name": "zinc-fexofenadine-terms-dev",
+                                    "objectives": ["fexofenadine_mpo#0", "fexofenadine_mpo#1", "fexofenadine_mpo#2"]},
 }
 
 

@@ -76,7 +76,8 @@ class GFlowNetConfig:
             ``"auto"`` (default): ``"dirichlet"`` when the reward has several objectives and
             ``beta_conditioning`` is off, else ``"none"`` (one objective stays exactly as it was).
         preference_alpha: the Dirichlet's concentration (1: uniform on the simplex).
-        scalarization: ``"sum"`` (weighted sum) or ``"chebyshev"`` (see :mod:`seqmbo.preferences`).
+        scalarization: ``"chebyshev"`` (augmented Chebyshev, the default) or ``"sum"`` (weighted sum;
+            see :mod:`seqmbo.preferences`).
 
     Exploration:
         epsilon: probability of a uniformly random (valid) action at each step.
@@ -124,7 +125,7 @@ class GFlowNetConfig:
 
     preference: str = "auto"
     preference_alpha: float = 1.0
-    scalarization: str = "sum"
+    scalarization: str = "chebyshev"
 
     epsilon: float = 0.05
     temperature: float = 1.0

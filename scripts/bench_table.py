@@ -4,7 +4,8 @@ Usage:
     python scripts/bench_table.py --tasks tfbind8 --generators random,evolution --seeds 8 --out runs/bench
 Prints a markdown table (and writes it, with every run's metrics, under --out). A generator
 ``latent:cma`` is ``latent`` with ``generator.method=cma``; ``--keep`` reuses runs already
-finished under --out (their ``metrics.json``). Molecule tasks get a second table: oracle top-1,
+finished under --out (their ``metrics.json``); ``--gen-set latent.pretrained=PATH`` sets
+``generator.pretrained`` on the runs of ``latent`` only (``--set`` reaches every run). Molecule tasks get a second table: oracle top-1,
 top-10 mean (raw units), IntDiv1 and validity.
 """
 
@@ -18,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from seqmbo.bench import finished
-from seqmbo.errors import SeqmboError
+from seqmbo.errors import InvalidInputError, SeqmboError
 from seqmbo.run import RunConfig, execute, parse_setting
 
 MOLECULE_COLUMNS = ["oracle_top1", "oracle_top10_mean", "intdiv1"]
@@ -34,11 +35,14 @@ def main() -> int:
     ap.add_argument("--seeds", type=int, default=8)
     ap.add_argument("--out", default="runs/bench")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    ap.add_argument("--gen-set", action="append", default=[], metavar="GEN.KEY=VALUE",
+                    help="generator.KEY=VALUE on the runs of generator GEN only")
     ap.add_argument("--keep", action="store_true", help="reuse finished runs under --out")
     args = ap.parse_args()
     out = Path(args.out)
     try:
         settings = [parse_setting(item) for item in args.set]
+        own = [gen_setting(item) for item in args.gen_set]
     except SeqmboError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -51,7 +55,7 @@ def main() -> int:
                 run_dir = out / f"{task}_{gen.replace(':', '-')}_seed{seed}"
                 try:
                     metrics = finished(run_dir) if args.keep else None
-                    metrics = metrics or run(task, gen, seed, settings, run_dir)
+                    metrics = metrics or run(task, gen, seed, settings_for(gen, settings, own), run_dir)
                 except SeqmboError as e:
                     print(f"error: {task} {gen} seed {seed}: {e}", file=sys.stderr)
                     return 2
@@ -79,6 +83,24 @@ def main() -> int:
     (out / "table.md").write_text(table + "\n")
     (out / "rows.json").write_text(json.dumps(rows, indent=2))
     return 0
+
+
+def gen_setting(item: str) -> tuple[str, str, object]:
+    """``GEN.KEY=VALUE`` as ``(GEN, "generator.KEY", value)``.
+
+    Raises:
+        InvalidInputError: ``item`` does not name a generator and a key.
+    """
+    name, dot, rest = item.partition(".")
+    if not (name and dot and rest):
+        raise InvalidInputError(f"--gen-set {item!r}: expected GEN.KEY=VALUE (e.g. latent.pretrained=PATH)")
+    key, value = parse_setting(rest)
+    return name, f"generator.{key}", value
+
+
+def settings_for(gen: str, settings: list, own: list) -> list:
+    """The ``--set`` settings, then the ``--gen-set`` ones of ``gen``'s generator (``latent`` for ``latent:bo``)."""
+    return settings + [(key, value) for name, key, value in own if name == gen.partition(":")[0]]
 
 
 def run(task: str, gen: str, seed: int, settings: list, run_dir: Path) -> dict:

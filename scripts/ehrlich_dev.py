@@ -4,6 +4,8 @@ Usage:
     python scripts/ehrlich_dev.py offline --instances 1,2,3 --variants '{"default": {}, "beta20":
         {"generator_options": {"beta": 20}}}' --generator gflownet
     python scripts/ehrlich_dev.py online --instances 1,2 --variants '{"default": {}}' --rounds 12
+    python scripts/ehrlich_dev.py local --instances 11,12 --seeds 3 --variants '{"letters": {"generator_options":
+        {"block": 0, "memory": false}}, "default": {}}'
 
 The family is that of a built-in task (``--task``, default ``ehrlich-32-32-4-4``): the same
 ``num_states``, ``dim``, ``num_motifs``, ``motif_length`` and ``quantization`` with another
@@ -15,6 +17,8 @@ no held-out calibration refits), printing the oracle's p100/p50, the diversity, 
 over the 16 best candidates (how far the generator climbed the proxy) and the GFlowNet's
 diagnostics. ``online``: the holo-bench protocol (start pool of ``--batch`` feasible designs,
 ``--rounds`` rounds of ``--batch``), printing the best labelled value after each round.
+``local``: the same protocol with the ``local`` generator and no proxy (see :func:`local_search`),
+fast enough for many instances and seeds: the mean final best and the runs reaching 1.0.
 Each variant is a JSON object of run settings (``generator_options``, ``support``, ...).
 """
 

@@ -2,6 +2,7 @@
 
 Usage:
     python scripts/ehrlich_local_optima.py --instances 1,2,3,4 --seeds 2
+    python scripts/ehrlich_local_optima.py --options '{"block": 0, "memory": false}'  # letter moves only
 
 The holo-bench protocol (a start pool of ``--batch`` feasible designs, ``--rounds`` rounds of
 ``--batch``) with the ``local`` generator and no proxy: every design on the letter-pair support of
@@ -15,6 +16,7 @@ seeds of the family of ``--task`` other than its own).
 from __future__ import annotations
 
 import argparse
+import json
 
 import numpy as np
 
@@ -47,6 +49,7 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=12)
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--doubles", type=int, default=20000)
+    p.add_argument("--options", default="{}", help="JSON of the local generator's options")
     args = p.parse_args()
     from ehrlich_dev import dev_spec, local_search
 
@@ -55,7 +58,7 @@ def main() -> None:
     for instance in (int(i) for i in args.instances.split(",")):
         task = load_task(dev_spec(args.task, instance))
         for seed in range(args.seeds):
-            designs, y, support = local_search(task, args.rounds, args.batch, seed, {})
+            designs, y, support = local_search(task, args.rounds, args.batch, seed, json.loads(args.options))
             best = designs[int(np.nanargmax(y))]
             found = neighbours(task, best, support, args.doubles, np.random.default_rng(seed))
             print(f"instance {instance} seed {seed}: best {np.nanmax(y):.3f}, pairs on the support "

@@ -2,6 +2,7 @@
 
 Usage:
     python scripts/ehrlich_local_optima.py --instances 1,2,3,4 --seeds 2
+    python scripts/ehrlich_local_optima.py --options '{"block": 0, "memory": false}'  # letter moves only
 
 The holo-bench protocol (a start pool of ``--batch`` feasible designs, ``--rounds`` rounds of
 ``--batch``) with the ``local`` generator and no proxy: every design on the letter-pair support of
@@ -15,31 +16,9 @@ seeds of the family of ``--task`` other than its own).
 from __future__ import annotations
 
 import argparse
+import json
 
 import numpy as np
-
-
-def local_search(task, rounds: int, batch: int, seed: int):
-    """The labelled designs and scores after ``rounds`` proxy-free local-search rounds."""
-    from seqmbo.data import Dataset
-    from seqmbo.gates import BigramSupport
-    from seqmbo.generators.local import LocalSearchGenerator
-
-    oracle, space = task.oracle.inner, task.space
-    rng = np.random.default_rng(seed)
-    designs = oracle.sample(batch, rng)
-    y = oracle(designs)
-    gen = LocalSearchGenerator()
-    for _ in range(rounds):
-        data = Dataset(designs, np.nan_to_num(y, nan=0.0), space)
-        support = BigramSupport([d for d, v in zip(designs, y) if np.isfinite(v)], space)
-
-        def flat(ds, support=support):
-            return np.where(support(ds), 0.0, -np.inf)
-
-        new = gen.propose(flat, batch, data, rng)[:batch]
-        designs, y = designs + new, np.concatenate([y, oracle(new)])
-    return designs, y, BigramSupport([d for d, v in zip(designs, y) if np.isfinite(v)], space)
 
 
 def neighbours(task, best: str, support, doubles: int, rng: np.random.Generator) -> dict:
@@ -70,15 +49,16 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=12)
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--doubles", type=int, default=20000)
+    p.add_argument("--options", default="{}", help="JSON of the local generator's options")
     args = p.parse_args()
-    from ehrlich_dev import dev_spec
+    from ehrlich_dev import dev_spec, local_search
 
     from seqmbo.tasks import load_task
 
     for instance in (int(i) for i in args.instances.split(",")):
         task = load_task(dev_spec(args.task, instance))
         for seed in range(args.seeds):
-            designs, y, support = local_search(task, args.rounds, args.batch, seed)
+            designs, y, support = local_search(task, args.rounds, args.batch, seed, json.loads(args.options))
             best = designs[int(np.nanargmax(y))]
             found = neighbours(task, best, support, args.doubles, np.random.default_rng(seed))
             print(f"instance {instance} seed {seed}: best {np.nanmax(y):.3f}, pairs on the support "

@@ -10,6 +10,12 @@ recombine two parents letter by letter. Children off the reward's support (rewar
 e.g. an adjacent letter pair never seen in a feasible design) and designs already labelled are
 dropped. The run's reward orders the children and keeps ``n``: with ``pool = 1`` the children are
 the batch (the proxy only orders them); a larger ``pool`` lets the proxy choose among more.
+
+A share ``block`` of the children are block moves (:mod:`seqmbo.generators.blocks`) instead:
+a window of a parent moved to another offset of it, or a window of a donor (one of the
+``donors`` best labelled designs) copied over the parent at the same or at another offset.
+They relocate a feature made of several spaced letters in one step, which letter changes
+cannot do without losing it on the way (an Ehrlich motif that must make room for another).
 """
 
 from __future__ import annotations
@@ -21,11 +27,17 @@ import numpy as np
 from seqmbo._config import with_overrides
 from seqmbo.data.dataset import Dataset
 from seqmbo.generators.base import GeneratorBase, Reward
+from seqmbo.generators.blocks import copy_block, move_block
+from seqmbo.generators.change_memory import allowed_changes, change_memory
 
 
 @dataclass
 class LocalConfig:
     """Settings of :class:`LocalSearchGenerator`.
+
+    ``block``, ``window`` and ``memory`` were chosen on development instances 11-22 of the
+    Ehrlich family of ``ehrlich-32-32-4-4`` (``scripts/ehrlich_dev.py local``), never on a
+    reported instance.
 
     Attributes:
         incumbents: at most this many parents: the designs tied at the best score (the best
@@ -37,6 +49,15 @@ class LocalConfig:
             only with two parents or more).
         pool: children drawn per candidate the run keeps (``>= 1``).
         max_tries: draws per child before giving up (children off the support are redrawn).
+        block: the share of children that are block moves (a third each: a window moved
+            within the parent, a donor's window copied at its own offset, at another offset).
+        window: the longest window, as a share of the design's length (at least 2 letters).
+        donors: the donors of copied windows: this many of the best labelled designs.
+        memory: mutants draw their letter changes from those the labels leave worth trying
+            (:mod:`seqmbo.generators.change_memory`): no change already tried on a related
+            design without gain, no letter whose change lowered the score.
+        drift: the parents are the latest designs tied at the best (plateau moves then go on
+            from the newest tie, a neutral drift), else the first ones labelled.
     """
 
     incumbents: int = 8
@@ -45,6 +66,11 @@ class LocalConfig:
     crossover: float = 0.25
     pool: float = 1.0
     max_tries: int = 50
+    block: float = 0.5
+    window: float = 0.125
+    donors: int = 32
+    memory: bool = True
+    drift: bool = False
 
 
 class LocalSearchGenerator(GeneratorBase):
@@ -67,12 +93,17 @@ class LocalSearchGenerator(GeneratorBase):
         """
         cfg, space = self.config, dataset.space
         parents = space.encode(self.parents(dataset))
+        donors = space.encode(self.donors(dataset)) if cfg.block > 0 else parents
+        allowed = None
+        if cfg.memory:
+            memory = change_memory(space.encode(dataset.designs), np.asarray(dataset.y, float), space.vocab_size)
+            allowed = [allowed_changes(memory, p) for p in parents]
         want = int(np.ceil(cfg.pool * n))
         seen = set(dataset.designs)
         kept: dict[str, float] = {}
         draws = 0
         while len(kept) < want and draws < cfg.max_tries * want:
-            batch = space.decode(self._children(parents, 2 * (want - len(kept)), space.vocab_size, rng))
+            batch = space.decode(self._children(parents, donors, allowed, 2 * (want - len(kept)), space.vocab_size, rng))
             draws += len(batch)
             fresh = [d for d in dict.fromkeys(batch) if d not in seen and d not in kept]
             if not fresh:
@@ -86,20 +117,31 @@ class LocalSearchGenerator(GeneratorBase):
         return [d for d, _ in ranked[:want]]
 
     def parents(self, dataset: Dataset) -> list[str]:
-        """The designs tied at the best finite score, at most ``incumbents`` (the best first)."""
+        """The designs tied at the best finite score, at most ``incumbents`` (see ``drift``)."""
         y = np.asarray(dataset.y, dtype=np.float64)
         finite = np.flatnonzero(np.isfinite(y))
         if finite.size == 0:
             return list(dataset.designs[:1])
         best = y[finite].max()
         tied = finite[np.isclose(y[finite], best, rtol=1e-9, atol=1e-12)]
+        tied = tied[::-1] if self.config.drift else tied
         return [dataset.designs[i] for i in tied[: self.config.incumbents]]
 
-    def _children(self, parents: np.ndarray, k: int, vocab: int, rng: np.random.Generator) -> np.ndarray:
-        """``k`` children ``(k, L)`` token ids of ``parents (m, L)`` (padding ``< 0`` kept)."""
+    def donors(self, dataset: Dataset) -> list[str]:
+        """The ``donors`` best designs with a finite score (the best first; ties in label order)."""
+        y = np.asarray(dataset.y, dtype=np.float64)
+        finite = np.flatnonzero(np.isfinite(y))
+        order = finite[np.argsort(-y[finite], kind="stable")]
+        return [dataset.designs[i] for i in order[: self.config.donors]] or list(dataset.designs[:1])
+
+    def _children(self, parents: np.ndarray, donors: np.ndarray, allowed: list[np.ndarray] | None, k: int,
+                  vocab: int, rng: np.random.Generator) -> np.ndarray:
+        """``k`` children ``(k, L)`` token ids of ``parents (m, L)`` and ``donors (d, L)`` (padding ``< 0`` kept);
+        ``allowed[j]`` ``(L, V)``, when given, holds the letter changes mutants of parent ``j`` draw from."""
         cfg = self.config
         m, width = parents.shape
-        child = parents[rng.integers(m, size=k)].copy()
+        who = rng.integers(m, size=k)
+        child = parents[who].copy()
         cross = (rng.random(k) < cfg.crossover) if m > 1 else np.zeros(k, dtype=bool)
         if cross.any():
             other = parents[rng.integers(m, size=int(cross.sum()))]
@@ -111,6 +153,38 @@ class LocalSearchGenerator(GeneratorBase):
         changes = np.where(rng.random(k) < cfg.single, 1, np.minimum(extra, cfg.max_mutations))
         changes = np.where(cross, 0, np.minimum(changes, lengths))
         for i in np.flatnonzero(changes):
-            where = rng.choice(lengths[i], size=changes[i], replace=False)
-            child[i, where] = (child[i, where] + rng.integers(1, vocab, size=changes[i])) % vocab
+            if allowed is None or not _draw_changes(child[i], allowed[who[i]], changes[i], rng):
+                where = rng.choice(lengths[i], size=changes[i], replace=False)
+                child[i, where] = (child[i, where] + rng.integers(1, vocab, size=changes[i])) % vocab
+        if cfg.block > 0:
+            self._block_moves(child, parents, donors, rng)
         return child
+
+    def _block_moves(self, child: np.ndarray, parents: np.ndarray, donors: np.ndarray,
+                     rng: np.random.Generator) -> None:
+        """Replaces a share ``block`` of ``child (k, L)``, in place, by block moves of a parent."""
+        width = parents.shape[1]
+        max_window = max(2, int(round(self.config.window * width)))
+        for i in np.flatnonzero(rng.random(len(child)) < self.config.block):
+            parent = parents[rng.integers(len(parents))]
+            kind = rng.integers(3)
+            if kind == 0:
+                child[i] = move_block(parent, max_window, rng)
+            else:
+                donor = donors[rng.integers(len(donors))]
+                child[i] = copy_block(parent, donor, max_window, kind == 1, rng)
+
+
+def _draw_changes(row: np.ndarray, allowed: np.ndarray, count: int, rng: np.random.Generator) -> bool:
+    """Applies ``count`` changes drawn uniformly from ``allowed (L, V)`` at distinct positions, in place
+    (False, ``row`` untouched, when fewer than ``count`` positions have one)."""
+    flat = np.flatnonzero(allowed)
+    positions = np.unique(flat // allowed.shape[1])
+    if positions.size < count:
+        return False
+    for _ in range(count):
+        pick = flat[rng.integers(flat.size)]
+        p, a = divmod(int(pick), allowed.shape[1])
+        row[p] = a
+        flat = flat[flat // allowed.shape[1] != p]
+    return True

@@ -7,6 +7,7 @@ from seqmbo.generators import GENERATORS, make_generator
 from seqmbo.spaces import dna
 
 SPACE = dna(6)
+LETTERS = {"block": 0.0, "memory": False, "drift": False}  # letter moves only (blocks: test_blocks.py)
 
 
 def count_a(designs):
@@ -23,11 +24,12 @@ def data() -> Dataset:
 
 
 def test_children_are_near_the_tied_best_and_new():
-    gen = make_generator("local", max_mutations=2, crossover=0.25)
+    gen = make_generator("local", max_mutations=2, crossover=0.25, **LETTERS)
     assert "local" in GENERATORS
     out = gen.propose(count_a, 40, data(), np.random.default_rng(0))
     assert len(out) == len(set(out)) == 40 and not set(out) & set(data().designs)
     assert gen.parents(data()) == ["AACCCC", "CCAACC"]
+    assert make_generator("local", drift=True).parents(data()) == ["CCAACC", "AACCCC"]  # the latest tie first
     for d in out:  # a mutant is 1-2 letters from a parent; a recombination takes each letter from one
         near = min(hamming(d, p) for p in ("AACCCC", "CCAACC")) <= 2
         mixed = all(c in (a, b) for c, a, b in zip(d, "AACCCC", "CCAACC"))
@@ -47,7 +49,7 @@ def test_off_support_children_are_dropped_and_the_seed_repeats():
 
 
 def test_pool_lets_the_reward_choose():
-    few = make_generator("local", pool=1.0).propose(count_a, 10, data(), np.random.default_rng(1))
-    many = make_generator("local", pool=8.0).propose(count_a, 10, data(), np.random.default_rng(1))
+    few = make_generator("local", pool=1.0, **LETTERS).propose(count_a, 10, data(), np.random.default_rng(1))
+    many = make_generator("local", pool=8.0, **LETTERS).propose(count_a, 10, data(), np.random.default_rng(1))
     assert len(few) == 10 and len(many) == 80
     assert count_a(many[:10]).mean() > count_a(few).mean() and count_a(many).max() == 4  # e.g. AAAACC

@@ -171,8 +171,11 @@ class LatentGenerator(GeneratorBase):
         else:
             others = rng.choice(len(codes), size=min(len(codes), c.seed_top), replace=False)
             search.bo_search(objective, np.vstack([codes[order], codes[others]]), bounds, c, seed)
-        self._fill(objective, codes[order], codes, bounds, n, set(dataset.designs), rng)
+        offline = set(dataset.designs)
+        searched = _novel(objective.pool, offline)
+        self._fill(objective, codes[order], codes, bounds, n, offline, rng)
         self.quality = self._measure(enc, heldout, rng)
+        self.quality.update(latent_search_designs=searched, latent_fill_designs=_novel(objective.pool, offline) - searched)
         return _ranked(objective.pool, dataset, n)
 
     def _graph_encoder(self, enc: Dataset, seed: int):
@@ -215,7 +218,7 @@ class LatentGenerator(GeneratorBase):
         lo, hi = bounds
         scale = 0.05 * (hi - lo)
         for _ in range(20):
-            novel = sum(1 for d, r in objective.pool.items() if d not in offline and np.isfinite(r))
+            novel = _novel(objective.pool, offline)
             if novel >= n:
                 return
             z = np.vstack([starts[rng.integers(0, len(starts), size=2 * n)], codes[rng.integers(0, len(codes), size=2 * n)]])
@@ -283,6 +286,11 @@ def _box(codes: np.ndarray, margin: float) -> tuple[np.ndarray, np.ndarray]:
     lo, hi = codes.min(0), codes.max(0)
     width = np.maximum(hi - lo, 1e-3)
     return lo - margin * width, hi + margin * width
+
+
+def _novel(pool: dict[str, float], offline: set) -> int:
+    """How many designs of the pool are new and have a finite reward."""
+    return sum(1 for d, r in pool.items() if d not in offline and np.isfinite(r))
 
 
 def _ranked(pool: dict[str, float], dataset: Dataset, n: int) -> list[str]:

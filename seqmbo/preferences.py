@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # torch is imported by the generators that use these, not her
     import torch
 
 SCALARIZATIONS = ("sum", "chebyshev")
+PREFERENCES = ("auto", "none", "dirichlet")  # a generator's ``preference`` setting
 RHO = 0.05
 _TINY = 1e-6
 
@@ -38,6 +39,12 @@ def check_scalarization(kind: str, owner: str) -> None:
     """Raise one clear error naming ``owner`` unless ``kind`` is one of :data:`SCALARIZATIONS`."""
     if kind not in SCALARIZATIONS:
         raise InvalidInputError(f"{owner}: scalarization must be one of {SCALARIZATIONS}, got {kind!r}")
+
+
+def reward_objectives(reward) -> int:
+    """How many objectives ``reward`` scores: its ``n_objectives`` when it has a ``vector`` method
+    (:class:`~seqmbo.proxies.multi.MultiReward`), else 1."""
+    return int(getattr(reward, "n_objectives", 1)) if callable(getattr(reward, "vector", None)) else 1
 
 
 def draw_preferences(rng: np.random.Generator, n: int, m: int, alpha: float = 1.0) -> np.ndarray:

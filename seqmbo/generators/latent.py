@@ -23,7 +23,7 @@ from seqmbo.encoders.vae import SequenceVAE, VAESettings, check_designs, encodab
 from seqmbo.errors import InvalidInputError
 from seqmbo.generators.base import GeneratorBase, Reward
 from seqmbo.generators import latent_search as search
-from seqmbo.preferences import check_scalarization
+from seqmbo.preferences import PREFERENCES, check_scalarization, reward_objectives
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +128,7 @@ class LatentGenerator(GeneratorBase):
         if c.encoder not in ("string", "graph") or c.graph_epochs < 1:
             raise InvalidInputError(f"generator 'latent': encoder must be 'string' or 'graph' and graph_epochs >= 1, "
                                     f"got {c.encoder!r}, {c.graph_epochs}")
-        if c.preference not in ("auto", "none", "dirichlet") or not c.preference_alpha > 0:
+        if c.preference not in PREFERENCES or not c.preference_alpha > 0:
             raise InvalidInputError(f"generator 'latent': preference must be 'auto', 'none' or 'dirichlet' and "
                                     f"preference_alpha > 0, got {c.preference!r}, {c.preference_alpha}")
         check_scalarization(c.scalarization, "generator 'latent'")
@@ -157,7 +157,7 @@ class LatentGenerator(GeneratorBase):
         codes = self.vae.encode(enc.designs)
         bounds = _box(codes, c.margin)
         order = np.argsort(-enc.y, kind="stable")[: c.seed_top]
-        several = callable(getattr(reward, "vector", None)) and getattr(reward, "n_objectives", 1) > 1
+        several = reward_objectives(reward) > 1
         if c.preference == "dirichlet" and not (several and c.method == "bo"):
             raise InvalidInputError("generator 'latent': preference='dirichlet' needs method 'bo' and a reward "
                                     "with several objectives")

@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from seqmbo.errors import InvalidInputError
-from seqmbo.preferences import SCALARIZATIONS
+from seqmbo.preferences import PREFERENCES, check_scalarization
 
 LOSSES = ("tb", "subtb")
 POLICIES = ("auto", "mlp", "gru", "transformer")
 REWARD_TRANSFORMS = ("power", "exponential")
 BETA_SAMPLINGS = ("uniform", "log_uniform")
-PREFERENCES = ("auto", "none", "dirichlet")
 
 
 @dataclass(frozen=True)
@@ -172,8 +171,7 @@ class GFlowNetConfig:
         self._check_beta_conditioning(need)
         need(self.preference in PREFERENCES, f"preference must be one of {PREFERENCES}, got {self.preference!r}")
         need(self.preference_alpha > 0, f"preference_alpha must be > 0, got {self.preference_alpha}")
-        need(self.scalarization in SCALARIZATIONS,
-             f"scalarization must be one of {SCALARIZATIONS}, got {self.scalarization!r}")
+        check_scalarization(self.scalarization, "GFlowNetConfig")
         need(not (self.preference == "dirichlet" and self.beta_conditioning),
              "preference='dirichlet' and beta_conditioning cannot be combined (condition on one of them)")
         need(self.sample_factor >= 1 and self.min_samples >= 0, "sample_factor must be >= 1")

@@ -20,6 +20,7 @@ from seqmbo.generators.gflownet.preference import TokenVectors, VectorShaper
 from seqmbo.generators.gflownet.rewards import RewardShaper, TokenRewards
 from seqmbo.generators.gflownet.trainer import GFlowNetTrainer
 from seqmbo.pareto import nsga_order
+from seqmbo.preferences import reward_objectives
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ class GFlowNetGenerator(GeneratorBase):
         seed = int(rng.integers(0, 2**63 - 1))
         np_rng = np.random.default_rng(seed)
         trainer = self._trainer if self.warm_start else None
-        m = cfg.preferences_for(int(getattr(reward, "n_objectives", 1)) if callable(getattr(reward, "vector", None)) else 1)
+        m = cfg.preferences_for(reward_objectives(reward))
         if trainer is None:
             with seeded(seed, "cpu"):  # initial weights: drawn on the CPU, the same on every device
                 trainer = GFlowNetTrainer(env, cfg, seeded_generator(seed, self.device), self.device,

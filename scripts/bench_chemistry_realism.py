@@ -22,6 +22,10 @@ Crippen logP plus Gaussian noise (sd 0.5), written to ``--out``; ``seqmbo propos
 after: held-out Spearman, RMSE and 90% coverage, filters pass rate, candidates with a new
 element, wall time.
 
+``alerts`` (a side of ``grid``): the defaults with ``alerts=true``; every side reports
+``alert_frac``, the share of candidates that match an alert at most 1% of the task's offline
+molecules carry (:class:`seqmbo.gates.alerts.StructuralAlerts`).
+
 ``heldout``: how many real molecules each chemistry gate would refuse: the gates are derived
 from a random 90% of a task's offline molecules and applied to the other 10%.
 """
@@ -30,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import functools
 import json
 import os
 import time
@@ -38,9 +43,18 @@ from pathlib import Path
 import numpy as np
 
 TASKS = "zinc-osimertinib,zinc-ranolazine,zinc-amlodipine,nci-qed"
-SIDES = {"before": {"filters": False, "chemistry": False, "trust_region": 0.0, "reward": "mean"}, "after": {}}
-KEYS = ("filters_pass", "sa_mean", "novel_elements", "rare_env_frac", "oracle_top1_filtered", "oracle_top10_filtered",
-        "intdiv1", "score_norm_p50")
+SIDES = {"before": {"filters": False, "chemistry": False, "trust_region": 0.0, "reward": "mean"}, "after": {},
+         "alerts": {"alerts": True}}
+KEYS = ("filters_pass", "sa_mean", "novel_elements", "rare_env_frac", "alert_frac", "oracle_top1_filtered",
+        "oracle_top10_filtered", "intdiv1", "score_norm_p50")
+
+
+@functools.cache
+def _alerts(task: str):
+    from seqmbo.gates.alerts import StructuralAlerts
+    from seqmbo.tasks import load_task
+
+    return StructuralAlerts(load_task(task).dataset.designs)
 
 
 def _cell(args: tuple[str, str, int, str]) -> tuple[str, str, int, dict]:
@@ -50,7 +64,10 @@ def _cell(args: tuple[str, str, int, str]) -> tuple[str, str, int, dict]:
         return task, side, seed, json.loads(path.read_text())
     import seqmbo
 
-    m = seqmbo.design(task, seed=seed, calibration=False, **SIDES[side]).metrics
+    run = seqmbo.design(task, seed=seed, calibration=False, **SIDES[side])
+    m = dict(run.metrics)
+    smiles = list(run.candidates["smiles"])
+    m["alert_frac"] = 1.0 - float(_alerts(task)(smiles).mean()) if smiles else float("nan")
     path.write_text(json.dumps(m))
     return task, side, seed, m
 
@@ -122,6 +139,7 @@ def propose_run(args: argparse.Namespace) -> None:
 
 
 def heldout(args: argparse.Namespace) -> None:
+    from seqmbo.gates.alerts import StructuralAlerts
     from seqmbo.gates.chemistry import MedChemFilters
     from seqmbo.gates.realism import RING_SIZES, AtomEnvironments, ChemistryProfile, Elements, RingSizes, SABound
     from seqmbo.tasks import load_task
@@ -133,7 +151,8 @@ def heldout(args: argparse.Namespace) -> None:
         profile = ChemistryProfile.from_designs([designs[i] for i in order[:cut]])
         rest = [designs[i] for i in order[cut:]]
         gates = [Elements(profile.elements), RingSizes(profile.ring_sizes | RING_SIZES),
-                 AtomEnvironments(profile.environments), SABound(profile.sa_bound()), MedChemFilters()]
+                 AtomEnvironments(profile.environments), SABound(profile.sa_bound()), MedChemFilters(),
+                 StructuralAlerts([designs[i] for i in order[:cut]])]
         passed = "  ".join(f"{g.name} {g(rest).mean():.3f}" for g in gates)
         print(f"{name}: gates from {cut} offline molecules, pass rate of the {len(rest)} held out: {passed} "
               f"(SA bound {profile.sa_bound():.2f})", flush=True)

@@ -61,6 +61,10 @@ class RunConfig:
         chemistry: molecules only: the gates derived from the offline molecules (their elements,
             ring sizes 3..8 or seen, atom environments seen, SA score at most ``sa_max``; see
             :mod:`seqmbo.gates.realism`); unset: on for molecules.
+        alerts: molecules only: drop candidates that match a structural alert (RDKit's Brenk and
+            NIH lists: reactive and unstable groups) that at most 1% of the offline molecules
+            carry (see :mod:`seqmbo.gates.alerts`); unset: the molecule default of
+            :mod:`seqmbo.gates.realism` (off).
         allow_elements: molecules: elements allowed beyond the offline data's (``"P,Si"`` or
             ``["P", "Si"]``).
         sa_max: molecules: the SA-score bound (unset: the offline data's 95th percentile).
@@ -93,6 +97,7 @@ class RunConfig:
     support: str = "bigram"
     filters: bool | None = None
     chemistry: bool | None = None
+    alerts: bool | None = None
     allow_elements: str | list = ""
     sa_max: float | None = None
     trust_region: float | None = None

@@ -245,6 +245,8 @@ class ChemistrySettings:
         allow_elements: elements allowed beyond the data's.
         sa_max: the SA bound (``None``: the data's :data:`SA_QUANTILE`-th percentile).
         trust_region: the smallest nearest-offline Tanimoto similarity (0: off).
+        alerts: the structural alerts the offline molecules rarely carry are banned
+            (:class:`~seqmbo.gates.alerts.StructuralAlerts`).
     """
 
     chemistry: bool = True
@@ -252,6 +254,7 @@ class ChemistrySettings:
     allow_elements: frozenset[str] = frozenset()
     sa_max: float | None = None
     trust_region: float = 0.0
+    alerts: bool = False
 
 
 def chemistry_gates(settings: ChemistrySettings, space, offline: Sequence[str],
@@ -275,6 +278,10 @@ def chemistry_gates(settings: ChemistrySettings, space, offline: Sequence[str],
                   AtomEnvironments(profile.environments, space), SABound(sa_max, space)]
     if settings.filters:
         gates.append(MedChemFilters(space))
+    if settings.alerts:
+        from seqmbo.gates.alerts import StructuralAlerts
+
+        gates.append(StructuralAlerts(offline, space))
     if settings.trust_region > 0:
         gates.append(TrustRegion(space, offline, settings.trust_region))
     if not gates:
@@ -286,21 +293,21 @@ def chemistry_gates(settings: ChemistrySettings, space, offline: Sequence[str],
 
 # The defaults of molecule runs for settings left unset, chosen on the development tasks zinc-qed
 # and zinc-plogp (scripts/choose_molecule_defaults.py; README "Molecules a chemist would make").
-MOLECULE_DEFAULTS = {"reward": "lcb", "trust_region": 0.0}
+MOLECULE_DEFAULTS = {"reward": "lcb", "trust_region": 0.0, "alerts": False}
 
 
 def chemistry_settings(cfg, kind: str) -> ChemistrySettings | None:
     """The chemistry settings of a run config (``cfg``: a :class:`~seqmbo.config.RunConfig`) for
     designs of ``kind``; ``None`` for sequences.
 
-    Unset ``filters``/``chemistry`` are on for molecules, unset ``trust_region`` is
-    ``MOLECULE_DEFAULTS["trust_region"]``.
+    Unset ``filters``/``chemistry`` are on for molecules, unset ``trust_region`` and ``alerts``
+    are ``MOLECULE_DEFAULTS``'s.
 
     Raises:
         InvalidInputError: ``filters`` or ``chemistry`` asked for on sequences.
     """
     if kind != "molecule":
-        for key in ("filters", "chemistry"):
+        for key in ("filters", "chemistry", "alerts"):
             if getattr(cfg, key) is True:
                 raise InvalidInputError(f"{key}=true applies to molecules; this task's designs are {kind} sequences")
         return None
@@ -308,4 +315,5 @@ def chemistry_settings(cfg, kind: str) -> ChemistrySettings | None:
         chemistry=cfg.chemistry is not False, filters=cfg.filters is not False,
         allow_elements=parse_elements(cfg.allow_elements), sa_max=cfg.sa_max,
         trust_region=MOLECULE_DEFAULTS["trust_region"] if cfg.trust_region is None else float(cfg.trust_region),
+        alerts=MOLECULE_DEFAULTS["alerts"] if cfg.alerts is None else bool(cfg.alerts),
     )

@@ -109,7 +109,8 @@ def test_kind_defaults_fill_only_unset_settings():
     cfg = with_kind_defaults(RunConfig(), "molecule")
     assert cfg.reward == MOLECULE_DEFAULTS["reward"] and cfg.trust_region == MOLECULE_DEFAULTS["trust_region"]
     assert with_kind_defaults(RunConfig(), "dna").reward == "mean"
-    mine = RunConfig(reward="ucb", trust_region=0.25)
+    assert cfg.alerts is MOLECULE_DEFAULTS["alerts"] and with_kind_defaults(RunConfig(), "dna").alerts is None
+    mine = RunConfig(reward="ucb", trust_region=0.25, alerts=True)
     assert with_kind_defaults(mine, "molecule") is mine
 
 

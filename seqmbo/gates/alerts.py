@@ -1,0 +1,113 @@
+"""Structural alerts the offline molecules rarely carry: reactive and unstable groups.
+
+RDKit ships two curated lists of substructures a medicinal chemist avoids: Brenk et al. 2008
+(105 "unwanted" groups: alkyl halides, thiols, hydrazines, Michael acceptors, ...) and the NIH
+list (Jadhav et al. 2010; reactive and assay-interfering groups). Neither list is right for
+every project — a covalent-inhibitor series carries a Michael acceptor on purpose — so the gate
+takes its list from the user's own molecules: an alert that at most ``max_share`` of the offline
+molecules carry (a seeded sample of up to :data:`ALERT_SAMPLE`) is foreign to this chemistry and
+a candidate that matches it is removed; an alert the data commonly carries is allowed.
+
+:class:`StructuralAlerts` is the gate (name ``alerts``); :func:`alert_shares` gives the share
+of a set of molecules that matches each alert.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+ALERT_SAMPLE = 2000  # offline molecules whose alerts are counted (seeded sample)
+ALERT_MAX_SHARE = 0.01  # an alert at most this share of the offline molecules carry is banned
+CATALOGS = ("BRENK", "NIH")
+CACHE_SIZE = 200_000  # designs whose verdict is remembered
+
+
+@functools.cache
+def _catalog(names: tuple[str, ...] = CATALOGS):
+    """One RDKit ``FilterCatalog`` holding the entries of the catalogs ``names``."""
+    from rdkit.Chem.FilterCatalog import FilterCatalog, FilterCatalogParams
+
+    params = FilterCatalogParams()
+    for name in names:
+        params.AddCatalog(getattr(FilterCatalogParams.FilterCatalogs, name))
+    return FilterCatalog(params)
+
+
+def _name(entry) -> str:
+    return f"{entry.GetProp('FilterSet').upper()}:{entry.GetDescription()}"
+
+
+def alert_names() -> list[str]:
+    """Every alert as ``"CATALOG:description"``, in catalog order."""
+    catalog = _catalog()
+    return [_name(catalog.GetEntryWithIdx(i)) for i in range(catalog.GetNumEntries())]
+
+
+def alerts_in(mol) -> set[str]:
+    """The alerts (``"CATALOG:description"``) an RDKit molecule matches."""
+    return {_name(e) for e in _catalog().GetMatches(mol)}
+
+
+def alert_shares(mols: Sequence) -> dict[str, float]:
+    """The share of ``mols`` (RDKit molecules) that matches each alert; alerts none match are left out."""
+    counts: dict[str, int] = {}
+    for m in mols:
+        for name in alerts_in(m):
+            counts[name] = counts.get(name, 0) + 1
+    return {k: v / max(len(mols), 1) for k, v in counts.items()}
+
+
+class StructuralAlerts:
+    """Gate: molecules that match no alert the offline molecules rarely carry.
+
+    Args:
+        offline: the offline SMILES (a seeded sample of up to :data:`ALERT_SAMPLE` is counted).
+        space: the molecule space whose cached molecules are used.
+        max_share: alerts matched by at most this share of the sample are banned.
+
+    Attributes:
+        banned: the banned alerts, ``"CATALOG:description"``.
+        shares: the offline share of every alert the sample matches.
+    """
+
+    name = "alerts"
+
+    def __init__(self, offline: Sequence[str], space=None, max_share: float = ALERT_MAX_SHARE) -> None:
+        from rdkit.Chem.FilterCatalog import FilterCatalog
+
+        from seqmbo.spaces.molecule import parser_of
+
+        self._parse: Callable = parser_of(space)
+        pick = np.sort(np.random.default_rng(0).permutation(len(offline))[:ALERT_SAMPLE])
+        mols = [m for m in (self._parse(offline[i]) for i in pick) if m is not None and m.GetNumAtoms()]
+        self.shares = alert_shares(mols)
+        self.banned = [n for n in alert_names() if self.shares.get(n, 0.0) <= max_share]
+        banned = set(self.banned)
+        self._catalog = FilterCatalog()
+        full = _catalog()
+        for i in range(full.GetNumEntries()):
+            if _name(full.GetEntryWithIdx(i)) in banned:
+                self._catalog.AddEntry(full.GetEntryWithIdx(i))
+        self._passes: dict[str, bool] = {}  # per design: proposals repeat across a generator's steps
+
+    def alerts_of(self, design: str) -> list[str]:
+        """The banned alerts ``design`` matches (``[]`` for an unparsable design)."""
+        mol = self._parse(design)
+        if mol is None:
+            return []
+        return sorted(alerts_in(mol) & set(self.banned))
+
+    def _test(self, design: str) -> bool:
+        out = self._passes.get(design)
+        if out is None:
+            if len(self._passes) >= CACHE_SIZE:
+                self._passes.clear()
+            mol = self._parse(design)
+            out = self._passes[design] = mol is not None and mol.GetNumAtoms() > 0 and not self._catalog.HasMatch(mol)
+        return out
+
+    def __call__(self, designs: Sequence[str], reference: Sequence[str] = ()) -> np.ndarray:
+        return np.array([self._test(d) for d in designs], dtype=bool)

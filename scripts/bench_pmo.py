@@ -37,15 +37,18 @@ def pmo_task(objective: str) -> dict:
             "max_percentile": 100, "n_candidates": 100}
 
 
-def one_run(objective: str, seed: int, args: argparse.Namespace) -> dict:
+def one_run(objective: str, seed: int, args: argparse.Namespace, variant: str = "seqmbo",
+            settings: dict | None = None) -> dict:
     from seqmbo.online import online
 
     t0 = time.perf_counter()
+    folder = f"{objective}_seed{seed}" if variant == "seqmbo" else f"{objective}_{variant}_seed{seed}"
     res = online(pmo_task(objective), args.generator, args.proxy, rounds=10**6, batch=args.batch,
                  budget=args.budget, start=args.start, seed=seed, n=100,
-                 out=None if args.out is None else Path(args.out) / f"{objective}_seed{seed}", force=True)
+                 out=None if args.out is None else Path(args.out) / folder, force=True, **(settings or {}))
     m = res.metrics
-    return {"objective": objective, "seed": seed, "auc_top10": m["auc_top10"], "oracle_calls": m["oracle_calls"],
+    return {"objective": objective, "variant": variant, "seed": seed, "auc_top10": m["auc_top10"],
+            "oracle_calls": m["oracle_calls"],
             "top1": m["oracle_top1"], "top10_mean": m["oracle_top10_mean"], "rounds": m["rounds"],
             "time_s": time.perf_counter() - t0, "time_round_mean_s": m["time_round_mean_s"],
             "peak_rss_mb": m["peak_rss_mb"]}
@@ -81,6 +84,9 @@ def main() -> None:
     p.add_argument("--batch", type=int, default=500)
     p.add_argument("--generator", default="evolution")
     p.add_argument("--proxy", default="ensemble")
+    p.add_argument("--settings", default="{}", help="JSON of run settings, e.g. '{\"generator.generations\": 10}'")
+    p.add_argument("--variants", default=None,
+                   help="JSON {name: settings}: several settings side by side (development objectives only)")
     p.add_argument("--out", default=None, help="keep each run's folder here")
     p.add_argument("--partial", nargs="*", default=None, help="report unfinished run folders instead of running")
     args = p.parse_args()
@@ -91,22 +97,33 @@ def main() -> None:
     from seqmbo.run import set_threads
 
     set_threads()
+    variants = json.loads(args.variants) if args.variants else {"seqmbo": json.loads(args.settings)}
     rows = []
     for objective in args.objectives.split(","):
         for seed in range(args.seeds):
-            rows.append(one_run(objective, seed, args))
-            print(json.dumps(rows[-1]), flush=True)
+            for name, settings in variants.items():
+                rows.append(one_run(objective, seed, args, name, settings))
+                print(json.dumps(rows[-1]), flush=True)
+    print_table(rows, args)
+
+
+def print_table(rows: list[dict], args: argparse.Namespace) -> None:
+    """Mean AUC (± std over seeds) per objective and variant, the published peers beside it."""
+    import numpy as np
+
     ref = peers()
+    names = list(dict.fromkeys(r["variant"] for r in rows))
     print(f"\nPMO AUC top-10, budget {args.budget}, start {args.start}, batch {args.batch}, {args.generator}, "
           f"{args.seeds} seed(s); peers: published values")
-    print(f"| objective | seqmbo | {' | '.join(PEERS)} |\n|---|---|{'---|' * len(PEERS)}")
+    print(f"| objective | {' | '.join(names)} | {' | '.join(PEERS)} |\n|---|{'---|' * (len(names) + len(PEERS))}")
     for objective in dict.fromkeys(r["objective"] for r in rows):
-        aucs = [r["auc_top10"] for r in rows if r["objective"] == objective]
-        mean = sum(aucs) / len(aucs)
+        cells = []
+        for name in names:
+            aucs = [r["auc_top10"] for r in rows if r["objective"] == objective and r["variant"] == name]
+            cells.append(f"{np.mean(aucs):.3f} ± {np.std(aucs):.3f}" if len(aucs) > 1 else f"{aucs[0]:.3f}")
         theirs = ref.get(objective, {})
-        print(f"| {objective} | {mean:.3f} | " + " | ".join(f"{theirs[k]:.3f}" if k in theirs else "n/a" for k in PEERS)
-              + " |")
-
+        print(f"| {objective} | {' | '.join(cells)} | "
+              + " | ".join(f"{theirs[k]:.3f}" if k in theirs else "n/a" for k in PEERS) + " |")
 
 if __name__ == "__main__":
     main()

@@ -1,25 +1,15 @@
 """scripts/bench_pmo.py: the PMO protocol's run settings and task."""
 
-import importlib.util
-from pathlib import Path
+from script_loader import load_script
 
 from seqmbo.config import RunConfig
 from seqmbo.gates.realism import chemistry_settings
 from seqmbo.proxies import make_proxy
 from seqmbo.spaces import MoleculeSpace
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _bench_pmo():
-    spec = importlib.util.spec_from_file_location("bench_pmo", ROOT / "scripts" / "bench_pmo.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
 
 def test_pmo_settings_reach_the_generator_proxy_and_gates():
-    bp = _bench_pmo()
+    bp = load_script("bench_pmo")
     cfg = RunConfig(task=bp.pmo_task("qed"))
     for key, value in bp.PMO_SETTINGS.items():
         cfg.set(key, value)

@@ -358,7 +358,8 @@ def resolved_config(cfg: RunConfig, task, gen, proxy) -> dict[str, Any]:
         resolved["generator"] = {k: v for k, v in dataclasses.asdict(gcfg).items() if v is not None}
     tcfg = getattr(proxy, "train_cfg", None)
     if dataclasses.is_dataclass(tcfg):
-        resolved["proxy"] = {**dataclasses.asdict(tcfg), **getattr(proxy, "net_options", {})}
+        train = {k: v for k, v in dataclasses.asdict(tcfg).items() if v is not None}  # TOML has no None
+        resolved["proxy"] = {**train, **getattr(proxy, "net_options", {})}
     data["resolved"] = resolved
     return data
 

@@ -1,25 +1,21 @@
 """seqmbo bench at scale: GPU bookkeeping per cell, the readme preset, and the README table check."""
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from script_loader import load_script
+
 from seqmbo.bench import GpuPool, GridOptions, make_grid, preset_grid, readme_table, run_grid
 from seqmbo.errors import InvalidInputError
 
-ROOT = Path(__file__).resolve().parents[1]
 TINY = {"calibration": False, "n": 8, "proxy_options": {"members": 1, "min_steps": 20, "epochs": 2},
         "generator_options": {"generations": 2, "population": 16, "offspring": 32, "seed_top": 16}}
 
 
 def _script(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script(name)
 
 
 def test_gpu_pool_hands_out_gpus_round_robin_and_shares_fractions():

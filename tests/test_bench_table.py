@@ -1,20 +1,14 @@
 """scripts/bench_table.py: settings for one generator only."""
 
-import importlib.util
-from pathlib import Path
-
 import pytest
+
+from script_loader import load_script
 
 from seqmbo.errors import InvalidInputError
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 def _bench_table():
-    spec = importlib.util.spec_from_file_location("bench_table", ROOT / "scripts" / "bench_table.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("bench_table")
 
 
 def test_gen_set_names_the_generator_and_its_key():

@@ -36,6 +36,14 @@ class MedChemFilters:
     def __call__(self, designs: Sequence[str], reference: Sequence[str] = ()) -> np.ndarray:
         from seqmbo.metrics.mol_chem import moses_mol, passes_moses_filters
 
-        return np.array(
-            [passes_moses_filters(moses_mol(d, self._parse), self.extra_smarts, self._parse) for d in designs], dtype=bool
-        )
+        # the verdict depends on the design alone: a molecule space remembers it across calls and rounds
+        memo = self.space.memo(f"filters{self.extra_smarts}") if hasattr(self.space, "memo") else {}
+        out = np.zeros(len(designs), dtype=bool)
+        for i, d in enumerate(designs):
+            ok = memo.get(d) if isinstance(d, str) else None
+            if ok is None:
+                ok = passes_moses_filters(moses_mol(d, self._parse), self.extra_smarts, self._parse)
+                if isinstance(d, str):
+                    memo[d] = ok
+            out[i] = ok
+        return out

@@ -101,27 +101,55 @@ class ChemistryProfile:
     sa: np.ndarray
 
     @classmethod
-    def from_designs(cls, designs: Sequence[str], parse: Callable[[str], object] | None = None) -> "ChemistryProfile":
-        """The profile of SMILES ``designs`` (unparsable ones are skipped)."""
-        from seqmbo.spaces.molecule import parse_smiles
+    def from_designs(cls, designs: Sequence[str], parse: Callable[[str], object] | None = None,
+                     space=None) -> "ChemistryProfile":
+        """The profile of SMILES ``designs`` (unparsable ones are skipped).
 
-        mols = [m for m in map(parse or parse_smiles, designs) if m is not None and m.GetNumAtoms()]
-        if not mols:
+        With a molecule ``space``, its parser is used and each design's features and SA score are
+        remembered on it (:meth:`~seqmbo.spaces.molecule.MoleculeSpace.memo`): online rounds profile a
+        growing set, and pay only for its new designs. The profile is the same either way.
+        """
+        from seqmbo.oracles.molbase import sa_score
+        from seqmbo.spaces.molecule import parse_smiles, parser_of
+
+        parse = parser_of(space) if space is not None else parse or parse_smiles
+        features = _per_design(designs, _profile_features, parse, space, "chemistry_profile")
+        kept = [(d, f) for d, f in zip(designs, features) if f is not None]
+        if not kept:
             raise InvalidInputError("no valid offline molecule to derive the chemistry gates from")
         elements, rings, envs = set(), set(), set()
-        for m in mols:
-            elements |= elements_of(m)
-            rings |= ring_sizes(m)
-            envs |= atom_environments(m)
-        from seqmbo.oracles.molbase import sa_score
-
-        pick = np.random.default_rng(0).permutation(len(mols))[:SA_SAMPLE]
-        sa = np.array([sa_score(mols[i]) for i in np.sort(pick)])
+        for _, (e, r, v) in kept:
+            elements |= e
+            rings |= r
+            envs |= v
+        pick = np.random.default_rng(0).permutation(len(kept))[:SA_SAMPLE]
+        sa = np.array(_per_design([kept[i][0] for i in np.sort(pick)], sa_score, parse, space, "sa"), dtype=float)
         return cls(frozenset(elements), frozenset(rings), frozenset(envs), sa[np.isfinite(sa)])
 
     def sa_bound(self, q: float = SA_QUANTILE) -> float:
         """The ``q``-th percentile of the offline SA scores."""
         return float(np.percentile(self.sa, q)) if self.sa.size else float("inf")
+
+
+def _profile_features(mol) -> tuple[set[str], set[int], set[int]]:
+    return elements_of(mol), ring_sizes(mol), atom_environments(mol)
+
+
+def _per_design(designs: Sequence[str], fn: Callable[[object], object], parse: Callable[[str], object], space,
+                name: str) -> list:
+    """``fn(mol)`` of each design (``None`` when it does not parse or has no atoms), remembered in
+    ``space.memo(name)`` when ``space`` has memos."""
+    memo = space.memo(name) if hasattr(space, "memo") else {}
+    out = []
+    for d in designs:
+        if d in memo:
+            out.append(memo[d])
+            continue
+        mol = parse(d)
+        value = fn(mol) if mol is not None and mol.GetNumAtoms() else None
+        memo[d] = value
+        out.append(value)
+    return out
 
 
 class _MolGate:
@@ -271,7 +299,7 @@ def chemistry_gates(settings: ChemistrySettings, space, offline: Sequence[str],
 
     gates: list = []
     if settings.chemistry:
-        profile = profile or ChemistryProfile.from_designs(offline, space.mol)
+        profile = profile or ChemistryProfile.from_designs(offline, space=space)
         sa_max = profile.sa_bound() if settings.sa_max is None else settings.sa_max
         gates += [Elements(profile.elements | settings.allow_elements, space),
                   RingSizes(profile.ring_sizes | RING_SIZES, space),

@@ -54,7 +54,7 @@ def realism_metrics(space, table, offline: Sequence[str], support=None) -> dict[
     from seqmbo.gates.realism import ChemistryProfile, atom_environments, elements_of
     from seqmbo.oracles.molbase import sa_score
 
-    profile = getattr(support, "profile", None) or ChemistryProfile.from_designs(offline, space.mol)
+    profile = getattr(support, "profile", None) or ChemistryProfile.from_designs(offline, space=space)
     mols = [space.mol(s) for s in table[space.column]]
     ok = [m is not None and m.GetNumAtoms() > 0 for m in mols]
     table["passes_filters"] = MedChemFilters(space)(list(table[space.column]))

@@ -162,10 +162,10 @@ class ConservativeObjectiveModel(SequenceEnsemble):
     def default_particle_lr(self) -> float:
         return 0.05 * math.sqrt(self.space.max_length * max(1, self.space.vocab_size - 1))
 
-    def _train(self, x: torch.Tensor, z: torch.Tensor) -> None:
+    def _train(self, x: torch.Tensor, z: torch.Tensor, cfg=None) -> None:
         lr = self.conservative.particle_lr or self.default_particle_lr
         self.penalty = ConservativePenalty(self.conservative, lr, self.device)
-        train_members(self.model, x, z, self.train_cfg, penalty=self.penalty)
+        train_members(self.model, x, z, cfg or self.train_cfg, penalty=self.penalty)
 
 
 def make_com(space, train: TrainConfig, device: DeviceLike = "cpu", **options) -> ConservativeObjectiveModel:

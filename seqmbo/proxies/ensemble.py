@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +33,14 @@ class TrainConfig:
     bootstrap: bool = False  # each member sees a bootstrap resample (Poisson(1) weights)
     top_weight: float = 0.0  # weight each design by exp(top_weight * z), z its standardized score
     seed: int = 0
+    warm_epochs: int | None = None  # a refit from the last fit's weights (online rounds): epochs, no min_steps
+
+    def for_refit(self, warm: bool) -> "TrainConfig":
+        """The settings of a fit that starts from the last fit's weights (``warm``) or afresh: a warm
+        refit runs ``warm_epochs`` epochs (``min_steps`` off) when that is set."""
+        if not warm or self.warm_epochs is None:
+            return self
+        return dataclasses.replace(self, epochs=self.warm_epochs, min_steps=0)
 
 
 def train_members(model: torch.nn.Module, x: torch.Tensor, z: torch.Tensor, cfg: TrainConfig,
@@ -138,14 +147,15 @@ class SequenceEnsemble:
         x = self._inputs(designs)
         z = torch.as_tensor(self.scaler.forward(y), dtype=torch.float32, device=self.device)
         with seeded(self.train_cfg.seed, self.device):  # weight init and dropout; global state restored
-            if not (self.warm_start and self.model is not None):
+            warm = self.warm_start and self.model is not None
+            if not warm:
                 self.model = self._build().to(self.device)
-            self._train(x, z)
+            self._train(x, z, self.train_cfg.for_refit(warm))
         return self
 
-    def _train(self, x: torch.Tensor, z: torch.Tensor) -> None:
+    def _train(self, x: torch.Tensor, z: torch.Tensor, cfg: TrainConfig | None = None) -> None:
         """Train ``self.model`` on one-hot ``x`` ``(n, L, V)`` and standardized scores ``z`` ``(n,)``."""
-        train_members(self.model, x, z, self.train_cfg)
+        train_members(self.model, x, z, cfg or self.train_cfg)
 
     def member_outputs(self, x: torch.Tensor) -> torch.Tensor:
         """Member predictions in score units ``(n, M)`` from (soft) one-hot ``x`` ``(n, L, V)``; differentiable.

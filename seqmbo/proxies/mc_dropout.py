@@ -41,8 +41,8 @@ class MCDropoutProxy(SequenceEnsemble):
         super().__init__(space, members=1, arch=arch, train=train, device=device, dropout=float(dropout), **net)
         self.passes = int(passes)
 
-    def _train(self, x: torch.Tensor, z: torch.Tensor) -> None:
-        super()._train(x, z)
+    def _train(self, x: torch.Tensor, z: torch.Tensor, cfg=None) -> None:
+        super()._train(x, z, cfg)
         gen = seeded_generator(self.train_cfg.seed + 7919, self.device)
         for mod in self.model.modules():
             if isinstance(mod, MCDropout):

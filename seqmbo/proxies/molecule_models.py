@@ -192,13 +192,14 @@ class _MoleculeEnsemble:
             raise InvalidInputError(f"fit needs as many scores as designs (>0), got {len(designs)} and {y.shape[0]}")
         with seeded(self.train_cfg.seed, self.device):  # weight init and dropout; global state restored
             try:
-                if not (self.warm_start and self.model is not None):  # warm start: go on from the last fit
+                warm = self.warm_start and self.model is not None  # warm start: go on from the last fit
+                if not warm:
                     self.model = self._build().to(self.device)
             except TypeError as e:  # an option the network does not take
                 raise InvalidInputError(f"proxy network {type(self).__name__}: {e}") from None
             self.scaler = Standardizer.fit(y)
             z = torch.as_tensor(self.scaler.forward(y), dtype=torch.float32, device=self.device)
-            train_members(self.model, self._inputs(list(designs)), z, self.train_cfg)
+            train_members(self.model, self._inputs(list(designs)), z, self.train_cfg.for_refit(warm))
         return self
 
     def _inputs(self, designs: Sequence[str]):

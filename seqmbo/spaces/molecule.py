@@ -74,6 +74,7 @@ class MoleculeSpace:
     _canon: dict[str, str | None] = field(default_factory=dict, init=False, repr=False)
     _valid: dict[str, bool] = field(default_factory=dict, init=False, repr=False)
     _mols: OrderedDict = field(default_factory=OrderedDict, init=False, repr=False)
+    _memos: dict[str, dict] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.alphabet = tuple(self.alphabet)
@@ -98,7 +99,7 @@ class MoleculeSpace:
         """Pickle without the memos, molecules and RDKit standardizers (rebuilt on demand)."""
         state = self.__dict__.copy()
         state.pop("_steps", None)
-        state.update(_enc={}, _dec={}, _canon={}, _valid={}, _mols=OrderedDict())
+        state.update(_enc={}, _dec={}, _canon={}, _valid={}, _mols=OrderedDict(), _memos={})
         return state
 
     # ------------------------------------------------------------------ construction
@@ -209,10 +210,24 @@ class MoleculeSpace:
 
     def fingerprints(self, designs: Sequence[str]) -> np.ndarray:
         """Packed Morgan fingerprints ``(n, 128)`` uint8 (radius 2, 1024 bits; the MOSES convention),
-        from the cached molecules (see :meth:`mol`); all zero for an invalid or empty design."""
-        from seqmbo.metrics.mol_chem import packed_fingerprints
+        from the cached molecules (see :meth:`mol`); all zero for an invalid or empty design.
+        Each design's row is remembered (:meth:`memo`), so a growing set costs only its new designs."""
+        from seqmbo.metrics.mol_chem import FP_BYTES, packed_fingerprints
 
-        return packed_fingerprints([self.mol(d) for d in designs])
+        designs = list(designs)
+        memo = self.memo("fingerprints")
+        found = {d: memo[d] for d in dict.fromkeys(designs) if d in memo}
+        todo = [d for d in dict.fromkeys(designs) if d not in found]
+        for d, row in zip(todo, packed_fingerprints([self.mol(d) for d in todo])):
+            found[d] = row
+            _remember(memo, d, row)
+        rows = [found[d] for d in designs]
+        return np.stack(rows) if rows else np.zeros((0, FP_BYTES), dtype=np.uint8)
+
+    def memo(self, name: str) -> dict:
+        """A per-design memo of this space named ``name`` (e.g. ``"fingerprints"``), kept across calls
+        (online rounds score a growing set of designs again and again) and not pickled."""
+        return self._memos.setdefault(name, {})
 
     @property
     def is_fixed_length(self) -> bool:

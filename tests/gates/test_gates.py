@@ -108,6 +108,10 @@ def test_medchem_filters(mol_space):
     ]
     expected = [True, True, False, False, False, False, False, False, False]
     assert MedChemFilters(mol_space)(smiles).tolist() == expected
+    memo = mol_space.memo("filters()")
+    assert {d: memo[d] for d in smiles[:3]} == dict(zip(smiles[:3], expected))  # remembered on the space
+    assert MedChemFilters(mol_space)(smiles[::-1]).tolist() == expected[::-1]  # from the memo, same verdicts
+    assert MedChemFilters(mol_space, ["C(=O)N"])(smiles[:2]).tolist() == [False, True]  # its own memo
     assert MedChemFilters()(smiles).tolist() == expected  # without a space: parsed here
     assert MedChemFilters(extra_smarts=["C(=O)N"])(smiles[:2]).tolist() == [False, True]
     assert MedChemFilters().name == "filters"

@@ -134,3 +134,17 @@ def test_nested_support_gates_are_counted_each_under_its_own_name():
     mask = gates(["CCO", "CCN", "c1ccccc1O", "C1CCCC1", "CCCCCCCCCC"], [])
     assert mask.tolist() == [True, False, True, False, False]
     assert gates.removed == {"valid": 0, "unique": 0, "elements": 1, "rings": 1, "constraints": 1}
+
+
+def test_profile_through_a_space_is_the_same_and_remembers_each_design():
+    space = MoleculeSpace.from_smiles(OFFLINE)
+    grown = OFFLINE + ["CCOc1ccccc1N", "bad smiles", "OC1CCCCCCCCC1"]
+    first, plain = ChemistryProfile.from_designs(OFFLINE, space=space), ChemistryProfile.from_designs(OFFLINE)
+    assert first.environments == plain.environments and np.array_equal(first.sa, plain.sa)
+    assert set(space.memo("chemistry_profile")) == set(OFFLINE)
+    again = ChemistryProfile.from_designs(grown, space=space)  # a grown set: only the new designs are parsed
+    plain = ChemistryProfile.from_designs(grown)
+    assert again.elements == plain.elements and again.ring_sizes == plain.ring_sizes == {5, 6, 10}
+    assert again.environments == plain.environments
+    np.testing.assert_array_equal(again.sa, plain.sa)
+    assert space.memo("chemistry_profile")["bad smiles"] is None and len(space.memo("sa")) == len(OFFLINE) + 2

@@ -108,3 +108,22 @@ def test_molecule_proxy_errors(space):
         make_proxy("mlp", space).predict(["CCO"])
     with pytest.raises(InvalidInputError):
         make_proxy("ensemble", space, hidden_size=3).fit(["CCO", "CCN"], np.array([1.0, 2.0]))
+
+
+def test_a_warm_refit_runs_warm_epochs_without_min_steps(nci_logp, space, monkeypatch):
+    import seqmbo.proxies.molecule_models as mm
+
+    smiles, y = nci_logp
+    seen = []
+    train = mm.train_members
+    monkeypatch.setattr(mm, "train_members", lambda model, x, z, cfg: seen.append((cfg.epochs, cfg.min_steps))
+                        or train(model, x, z, cfg))
+    proxy = make_proxy("ensemble", space, seed=0, members=2, min_steps=40, warm_epochs=2)
+    proxy.fit(smiles[:200], y[:200])  # the first fit: fresh weights, min_steps holds
+    proxy.warm_start = True
+    model = proxy.model
+    proxy.fit(smiles[:300], y[:300])
+    assert seen == [(10, 40), (2, 0)] and proxy.model is model  # went on from the same network
+    proxy.warm_start = False
+    proxy.fit(smiles[:300], y[:300])  # not warm: the settings of a fresh fit, new weights
+    assert seen[-1] == (10, 40) and proxy.model is not model

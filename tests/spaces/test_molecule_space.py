@@ -1,5 +1,6 @@
 """MoleculeSpace: SMILES outside, SELFIES tokens inside; the token interface of SequenceSpace."""
 
+import pickle
 import subprocess
 import sys
 
@@ -208,3 +209,17 @@ def test_tanimoto_distances():
     assert d[0, 0] == 0.0 and (d[2] == 1.0).all()  # an unparsable design is at distance 1
     np.testing.assert_allclose(space.nearest_distance(a, b), d.min(1), atol=1e-6)
     assert np.isnan(space.nearest_distance(a, [])).all()
+
+
+def test_fingerprints_are_remembered_and_equal_to_fresh_ones():
+    from seqmbo.metrics.mol_chem import packed_fingerprints
+    from seqmbo.spaces.molecule import parse_smiles
+
+    smiles = ["CCO", "c1ccccc1O", "not a smiles", "CCN", "CCO"]
+    space = MoleculeSpace.from_smiles(["CCO", "CCN"])
+    fresh = packed_fingerprints([parse_smiles(s) for s in smiles])
+    np.testing.assert_array_equal(space.fingerprints(smiles), fresh)
+    assert len(space.memo("fingerprints")) == 4
+    np.testing.assert_array_equal(space.fingerprints(smiles[::-1]), fresh[::-1])  # from the memo
+    assert space.fingerprints([]).shape == (0, 128) and not fresh[2].any()
+    assert pickle.loads(pickle.dumps(space))._memos == {}  # memos are not pickled

@@ -1,0 +1,21 @@
+"""scripts/bench_pmo.py: the PMO protocol's run settings and task."""
+
+from script_loader import load_script
+
+from seqmbo.config import RunConfig
+from seqmbo.gates.realism import chemistry_settings
+from seqmbo.proxies import make_proxy
+from seqmbo.spaces import MoleculeSpace
+
+
+def test_pmo_settings_reach_the_generator_proxy_and_gates():
+    bp = load_script("bench_pmo")
+    cfg = RunConfig(task=bp.pmo_task("qed"))
+    for key, value in bp.PMO_SETTINGS.items():
+        cfg.set(key, value)
+    assert cfg.generator_options == {"generations": 10} and cfg.proxy_options == {"warm_epochs": 3}
+    gates = chemistry_settings(cfg, "molecule")
+    assert gates.chemistry is False and gates.filters is True  # MOSES/PAINS filters stay on
+    proxy = make_proxy("ensemble", MoleculeSpace.from_smiles(["CCO"]), seed=0, **cfg.proxy_options)
+    assert proxy.train_cfg.for_refit(True).epochs == 3 and proxy.train_cfg.for_refit(False).epochs == 10
+    assert len(bp.MPOS) == 7 and bp.pmo_task("qed")["oracle"] == "qed"

@@ -294,7 +294,7 @@ def encodable(space, designs: Sequence[str]) -> np.ndarray:
 
 def unencodable(space, design: str) -> str | None:
     """Why an encoder over ``space`` cannot take ``design`` (``None`` when it can)."""
-    why = space.problem(design)
+    why = None if isinstance(design, str) and space.is_valid([design])[0] else space.problem(design)  # is_valid: memoised
     tokens_of = getattr(space, "selfies_tokens", None)
     if why is not None or not callable(tokens_of):
         return why

@@ -8,7 +8,7 @@ from seqmbo.encoders.finetune import FinetuneConfig, cache_key, finetune
 from seqmbo.encoders.pretrained import PretrainConfig, pretrain
 from seqmbo.encoders.quality import recon_accuracy
 from seqmbo.errors import InvalidInputError
-from seqmbo.generators.latent_search import LatentObjective
+from seqmbo.generators.latent_search import LatentObjective, reencoded
 from seqmbo.tasks.molecule_tasks import nci_path, read_smiles_file
 
 
@@ -66,3 +66,19 @@ def test_sampled_decoding_and_the_best_of_several_designs(pretrained):
     assert one.evaluations == four.evaluations == 8 and len(four.pool) > len(one.pool)
     assert (r4 >= r1).all() and (r4 > r1).any()
     assert [-len(d) for d in four.best] == r4.tolist() and one.best == vae.decode(z)
+
+
+def test_bo_codes_are_replaced_by_the_codes_of_the_designs_they_scored(pretrained):
+    vae, mols = pretrained
+    z = vae.encode(mols[:6]) + np.random.default_rng(0).normal(0, 0.5, (6, vae.latent_dim))
+    lo, hi = z.min(0) - 1.0, z.max(0) + 1.0
+    worst = lambda ds: np.array([np.nan if i == 0 else -float(len(d)) for i, d in enumerate(ds)])  # noqa: E731
+    obj = LatentObjective(vae, worst)
+    obj(z)
+    x = (z - lo) / (hi - lo)
+    out = reencoded(obj, x, (lo, hi))
+    scored = np.isfinite([obj.pool[d] for d in obj.best])
+    assert not scored.all() and scored.any()
+    assert np.array_equal(out[~scored], x[~scored])  # an invalid design keeps its code
+    own = np.clip((vae.encode([d for d, s in zip(obj.best, scored) if s]) - lo) / (hi - lo), 0, 1)
+    assert np.allclose(out[scored], own) and not np.allclose(out[scored], x[scored])

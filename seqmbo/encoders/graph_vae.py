@@ -173,9 +173,9 @@ class GraphVAE(LatentCodes):
         mu = torch.cat([m for m, _ in out]).double().cpu().numpy()
         return mu, torch.cat([v for _, v in out]).double().cpu().numpy()
 
-    def decode(self, z: np.ndarray) -> list[str]:
-        """SMILES decoded from codes ``(n, d)`` by the string VAE's decoder."""
-        return self.vae.decode(z)
+    def decode(self, z: np.ndarray, temperature: float = 0.0, generator: torch.Generator | None = None) -> list[str]:
+        """SMILES decoded from codes ``(n, d)`` by the string VAE's decoder (see :meth:`SequenceVAE.decode`)."""
+        return self.vae.decode(z, temperature, generator)
 
     def sample_prior(self, n: int, rng: np.random.Generator) -> list[str]:
         """``n`` designs decoded from prior codes (the decoder's prior: the same as the string VAE's)."""

@@ -283,8 +283,7 @@ class _Run:
                 if batches is None or pos == 0:
                     batches = epoch_batches(lengths, c.batch_size, c.seed, epoch)
                 rows = batches[pos]
-                batch = data[torch.as_tensor(rows, device=data.device), : min(data.shape[1], int(lengths[rows].max()) + 1)]
-                losses.append(self._step(batch, step))
+                losses.append(self._step(length_batch(data, lengths, rows), step))
                 self.step, self.elapsed = step + 1, base + time.monotonic() - start
                 if self.step % eval_every == 0:
                     self._point(losses)
@@ -298,13 +297,7 @@ class _Run:
     def _step(self, batch: torch.Tensor, step: int) -> float:
         c = self.config
         beta = c.beta * min(1.0, step / c.warmup_steps) if c.warmup_steps else c.beta
-        recon, kl = self.vae._losses(batch, self.gen)
-        loss = recon + beta * kl
-        self.opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.vae.net.parameters(), 5.0)
-        self.opt.step()
-        return float(recon.detach())
+        return train_step(self.vae, self.opt, batch, self.gen, beta)
 
     def _point(self, losses: list[float]) -> None:
         from seqmbo.encoders.quality import recon_accuracy
@@ -317,6 +310,24 @@ class _Run:
                  "kl_per_dim": round(kl, 3), "heldout_recon": round(acc, 4)}
         self.curve.append(point)
         log.info("pre-training %s", point)
+
+
+def train_step(vae: SequenceVAE, opt: torch.optim.Optimizer, batch: torch.Tensor, gen: torch.Generator,
+               beta: float) -> float:
+    """One Adam step on reconstruction + ``beta`` KL of token ids ``batch`` ``(b, L)`` (gradient norm
+    clipped to 5); returns the reconstruction loss (nats per molecule)."""
+    recon, kl = vae._losses(batch, gen)
+    loss = recon + beta * kl
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(vae.net.parameters(), 5.0)
+    opt.step()
+    return float(recon.detach())
+
+
+def length_batch(data: torch.Tensor, lengths: np.ndarray, rows: np.ndarray) -> torch.Tensor:
+    """Rows ``rows`` of end-padded token ids ``data`` ``(N, L)``, cut after the longest one's end token."""
+    return data[torch.as_tensor(rows, device=data.device), : min(data.shape[1], int(lengths[rows].max()) + 1)]
 
 
 def epoch_batches(lengths: np.ndarray, batch_size: int, seed: int, epoch: int) -> list[np.ndarray]:

@@ -241,8 +241,13 @@ class SequenceVAE(LatentCodes):
         return mu, torch.cat([v for _, v in out]).double().cpu().numpy()
 
     @torch.no_grad()
-    def decode(self, z: np.ndarray) -> list[str]:
-        """Greedy (argmax) designs of codes ``z`` ``(n, d)``; fixed-length spaces never end early."""
+    def decode(self, z: np.ndarray, temperature: float = 0.0, generator: torch.Generator | None = None) -> list[str]:
+        """Greedy (argmax) designs of codes ``z`` ``(n, d)``; fixed-length spaces never end early.
+
+        Args:
+            temperature: above 0, each token is sampled from the decoder's softmax at this temperature
+                (noise from ``generator``, on the VAE's device) instead of taken greedily.
+        """
         net = self._net()
         z = np.asarray(z, dtype=np.float32)
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
@@ -251,7 +256,8 @@ class SequenceVAE(LatentCodes):
         allowed = v if self.space.is_fixed_length else v + 1
         out: list[str] = []
         for s in range(0, len(z), 4096):
-            ids = net.greedy(torch.as_tensor(z[s : s + 4096], device=self.device), allowed).cpu().numpy()
+            ids = net.greedy(torch.as_tensor(z[s : s + 4096], device=self.device), allowed, temperature,
+                             generator).cpu().numpy()
             ids[ids == v] = PAD
             out += self.space.decode(ids)
         return out
@@ -288,7 +294,7 @@ def encodable(space, designs: Sequence[str]) -> np.ndarray:
 
 def unencodable(space, design: str) -> str | None:
     """Why an encoder over ``space`` cannot take ``design`` (``None`` when it can)."""
-    why = space.problem(design)
+    why = None if isinstance(design, str) and space.is_valid([design])[0] else space.problem(design)  # is_valid: memoised
     tokens_of = getattr(space, "selfies_tokens", None)
     if why is not None or not callable(tokens_of):
         return why

@@ -2,8 +2,8 @@
 
 Both see token ids ``(n, L)`` with ids ``0..V-1`` for the space's tokens and ``V`` for the end
 (padding) token, so one network serves fixed-length and variable-length spaces. Both return
-logits ``(n, L, V + 1)`` from :meth:`decode_logits` (teacher forcing for the GRU) and greedy ids
-``(n, L)`` from :meth:`greedy`.
+logits ``(n, L, V + 1)`` from :meth:`decode_logits` (teacher forcing for the GRU) and greedy (or,
+at a temperature, sampled) ids ``(n, L)`` from :meth:`greedy`.
 """
 
 from __future__ import annotations
@@ -46,9 +46,10 @@ class ConvVAE(nn.Module):
         h = self.from_z(z).view(-1, self.hidden, self.length)
         return self.dec(h).transpose(1, 2)
 
-    def greedy(self, z: torch.Tensor, allowed: int) -> torch.Tensor:
-        """Argmax ids ``(n, L)`` over the first ``allowed`` classes."""
-        return self.decode_logits(z)[..., :allowed].argmax(-1)
+    def greedy(self, z: torch.Tensor, allowed: int, temperature: float = 0.0,
+               generator: torch.Generator | None = None) -> torch.Tensor:
+        """Ids ``(n, L)`` over the first ``allowed`` classes: argmax, or sampled at ``temperature`` > 0."""
+        return pick(self.decode_logits(z)[..., :allowed], temperature, generator)
 
 
 class GRUVAE(nn.Module):
@@ -93,14 +94,26 @@ class GRUVAE(nn.Module):
         y, _ = self.dec(torch.cat([inp, zs], dim=-1), h0)
         return self.out(y)
 
-    def greedy(self, z: torch.Tensor, allowed: int) -> torch.Tensor:
-        """Greedy ids ``(n, L)``, one step at a time, over the first ``allowed`` classes."""
+    def greedy(self, z: torch.Tensor, allowed: int, temperature: float = 0.0,
+               generator: torch.Generator | None = None) -> torch.Tensor:
+        """Ids ``(n, L)``, one step at a time, over the first ``allowed`` classes: argmax, or sampled at
+        ``temperature`` > 0 (noise from ``generator``)."""
         n = z.shape[0]
         tok = torch.full((n,), self.vocab, dtype=torch.long, device=z.device)
         h = torch.tanh(self.z_to_h(z)).unsqueeze(0)
         out = []
         for _ in range(self.length):
             y, h = self.dec(torch.cat([self.embed(tok), z], dim=-1).unsqueeze(1), h)
-            tok = self.out(y[:, 0])[:, :allowed].argmax(-1)
+            tok = pick(self.out(y[:, 0])[:, :allowed], temperature, generator)
             out.append(tok)
         return torch.stack(out, dim=1)
+
+
+def pick(logits: torch.Tensor, temperature: float, generator: torch.Generator | None) -> torch.Tensor:
+    """Class ids ``(...)`` of ``logits`` ``(..., C)``: the argmax at ``temperature`` 0, else a sample of
+    ``softmax(logits / temperature)``."""
+    if temperature <= 0:
+        return logits.argmax(-1)
+    probs = torch.softmax(logits.float() / temperature, dim=-1)
+    flat = torch.multinomial(probs.reshape(-1, probs.shape[-1]), 1, generator=generator)
+    return flat.reshape(probs.shape[:-1])

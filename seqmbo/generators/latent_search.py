@@ -34,18 +34,46 @@ class LatentObjective:
     """Decoded reward of codes, with every evaluated design remembered.
 
     Args:
-        vae: a fitted encoder with ``decode(z (m, d)) -> list[str]``.
+        vae: a fitted encoder with ``decode(z (m, d), temperature, generator) -> list[str]``.
         reward: the run's reward over designs.
+        samples: designs decoded per code: the greedy one and ``samples - 1`` sampled at
+            ``temperature`` (noise from ``generator``); a code's reward is its best design's.
+
+    Attributes:
+        pool: every evaluated design and its reward.
+        evaluations: codes evaluated so far.
+        best: the design each code of the latest call was scored by (its best decoded design).
     """
 
     vae: object
     reward: object
+    samples: int = 1
+    temperature: float = 1.0
+    generator: torch.Generator | None = None
     pool: dict[str, float] = field(default_factory=dict)
     evaluations: int = 0
+    best: list[str] = field(default_factory=list)
 
     def __call__(self, z: np.ndarray) -> np.ndarray:
         """Rewards ``(m,)`` of the designs decoded from ``z`` ``(m, d)`` (``-inf`` for invalid designs)."""
-        return self.score(self.vae.decode(np.asarray(z, dtype=np.float64)))
+        z = np.asarray(z, dtype=np.float64)
+        designs = self.vae.decode(z)
+        out = self.score(designs)
+        self.evaluations += len(z)
+        r, self.best = self._sampled(z, designs)
+        return r if out.ndim == 1 else out
+
+    def _sampled(self, z: np.ndarray, designs: list[str]) -> tuple[np.ndarray, list[str]]:
+        """Each code's best reward ``(m,)`` and design among ``designs`` (greedy) and its sampled designs."""
+        k = self.samples - 1
+        if k < 1:
+            return np.array([self.pool[d] for d in designs], dtype=np.float64), designs
+        extra = self.vae.decode(np.repeat(z, k, axis=0), self.temperature, self.generator)
+        self.score(extra)
+        options = np.column_stack([np.asarray(designs, dtype=object), np.asarray(extra, dtype=object).reshape(len(z), k)])
+        r = np.vectorize(self.pool.__getitem__, otypes=[np.float64])(options)
+        pick = np.argmax(r, axis=1)
+        return r[np.arange(len(z)), pick], [str(d) for d in options[np.arange(len(z)), pick]]
 
     def score(self, designs: list[str]) -> np.ndarray:
         """Rewards ``(m,)`` of ``designs``, each new one scored once and kept in ``pool``."""
@@ -53,7 +81,6 @@ class LatentObjective:
         if new:
             r = np.asarray(self.reward(new), dtype=np.float64)
             self.pool.update(zip(new, np.where(np.isnan(r), -np.inf, r).tolist()))
-        self.evaluations += len(designs)
         return np.array([self.pool[d] for d in designs], dtype=np.float64)
 
 
@@ -219,8 +246,8 @@ def bo_search(objective: LatentObjective, init: np.ndarray, bounds: tuple[np.nda
     Dirichlet(``cfg.preference_alpha``), ``cfg.scalarization``)."""
     require("botorch", "generator 'latent' with method 'bo'")
     lo, hi = bounds
-    x = (init - lo) / (hi - lo)
     y = objective(init)
+    x = reencoded(objective, (init - lo) / (hi - lo), bounds) if cfg.reencode else (init - lo) / (hi - lo)
     multi = isinstance(objective, VectorObjective)
     prefs = np.random.default_rng(seed)
     tr = TrustRegion(length=cfg.trust_length, fail_tol=max(2, int(np.ceil(len(lo) / cfg.batch))))
@@ -237,10 +264,28 @@ def bo_search(objective: LatentObjective, init: np.ndarray, bounds: tuple[np.nda
             best = float(np.max(target[np.isfinite(target)], initial=-np.inf))
             xn = _bo_batch(x, target, tr, cfg, seed + step)
             yn = objective(lo + xn * (hi - lo))
+            if cfg.reencode:
+                xn = reencoded(objective, xn, bounds)
             tn = parego_scalar(yn, w, cfg.scalarization, span) if multi else yn
             tr.update(bool(np.any(tn > best + 1e-3 * abs(best))))
             x, y = np.vstack([x, xn]), np.concatenate([y, yn])
             step += 1
+
+
+def reencoded(objective: LatentObjective, x: np.ndarray, bounds: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Unit-cube codes ``x`` ``(m, d)`` of the latest call, each replaced by the code of the design it was
+    scored by (``objective.best``, re-encoded; kept where that design is invalid or not encodable), so
+    that the GP learns each design's reward at that design's own code."""
+    from seqmbo.encoders.vae import encodable
+
+    lo, hi = bounds
+    best = objective.best
+    ok = np.isfinite([objective.pool[d] for d in best]) & encodable(objective.vae.space, best)
+    out = x.copy()
+    if ok.any():
+        z = objective.vae.encode([best[i] for i in np.flatnonzero(ok)])
+        out[ok] = np.clip((z - lo) / (hi - lo), 0.0, 1.0)
+    return out
 
 
 def _bo_batch(x: np.ndarray, y: np.ndarray, tr: TrustRegion, cfg, seed: int) -> np.ndarray:

@@ -79,14 +79,16 @@ def test_latent_search_uses_a_named_pretrained_vae(library, tmp_path):
     space = MoleculeSpace.from_smiles(smiles, skip_invalid=True)
     designs = list(dict.fromkeys(s for s in (space.canonical(x) for x in smiles) if s))
     data = Dataset(designs, np.array([len(d) for d in designs], dtype=float), space)
-    gen = make_generator("latent", method="cma", budget=64, batch=8, pretrained=str(res.folder), quality_samples=16)
+    gen = make_generator("latent", method="cma", budget=64, batch=8, pretrained=str(res.folder), quality_samples=16,
+                         finetune_steps=10)
     out = gen.propose(lambda ds: np.array([float(len(d)) for d in ds]), 8, data, np.random.default_rng(0))
     assert gen.vae.meta["step"] == 20 and gen.vae.latent_dim == 8  # the pre-trained one, not a fresh fit
+    assert gen.vae.meta["finetune"]["settings"]["steps"] == 10 and "latent_recon_train" in gen.quality
     assert len(out) >= 8 and space.is_valid(out[:8]).all()
     assert gen.quality["latent_prior_validity"] >= 0.5  # an all-end-token decode is empty (invalid)
     pytest.importorskip("torch_geometric")
     graph = make_generator("latent", method="cma", budget=32, batch=8, pretrained=str(res.folder), quality_samples=8,
-                           encoder="graph", graph_epochs=2)
+                           encoder="graph", graph_epochs=2, finetune_steps=0)
     out = graph.propose(lambda ds: np.array([float(len(d)) for d in ds]), 8, data, np.random.default_rng(0))
     assert type(graph.vae).__name__ == "GraphVAE" and graph.vae.vae.meta["step"] == 20 and len(out) >= 8
     with pytest.raises(InvalidInputError, match="encoder must be"):

@@ -78,6 +78,15 @@ class GFlowNetConfig:
         scalarization: ``"chebyshev"`` (augmented Chebyshev, the default) or ``"sum"`` (weighted sum;
             see :mod:`seqmbo.preferences`).
 
+    Behaviour cloning (starting inside the data):
+        pretrain_steps: before the balance loss, this many maximum-likelihood steps of the policy
+            on the offline designs the reward accepts (those scored for the reward range that are
+            valid and on its support), then ``log Z`` is set to the mean of ``log R - log P_F``
+            over them (:meth:`~seqmbo.generators.gflownet.trainer.GFlowNetTrainer.behaviour_clone`).
+            For designs whose support is sparse among all token strings (molecules under the
+            chemistry gates), so that training starts where the reward is not the floor.
+            0: off.
+
     Exploration:
         epsilon: probability of a uniformly random (valid) action at each step.
         temperature: softmax temperature of the training-time behaviour policy.
@@ -126,6 +135,8 @@ class GFlowNetConfig:
     preference_alpha: float = 1.0
     scalarization: str = "chebyshev"
 
+    pretrain_steps: int = 0
+
     epsilon: float = 0.05
     temperature: float = 1.0
     offline_fraction: float = 0.25
@@ -151,6 +162,7 @@ class GFlowNetConfig:
             f"reward_transform must be one of {REWARD_TRANSFORMS}, got {self.reward_transform!r}",
         )
         need(self.steps >= 0, f"steps must be >= 0, got {self.steps}")
+        need(self.pretrain_steps >= 0, f"pretrain_steps must be >= 0, got {self.pretrain_steps}")
         need(self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}")
         need(0.0 < self.subtb_lambda, f"subtb_lambda must be > 0, got {self.subtb_lambda}")
         need(self.lr > 0 and self.lr_logz > 0, "learning rates must be > 0")

@@ -364,6 +364,61 @@ class GFlowNetTrainer:
         equal = log_r.new_full((log_r.shape[0], self.preferences), 1.0 / self.preferences)
         return preference_log_reward(log_r, equal, self.config)
 
+    def behaviour_clone(self, tokens: torch.Tensor, lengths: torch.Tensor, steps: int) -> list[float]:
+        """Pre-train the policy by maximum likelihood on designs ``tokens (k, L)``, ``lengths (k,)``.
+
+        ``steps`` Adam steps (a fresh optimizer at ``config.lr``, not the balance loss's) on the mean
+        negative log-likelihood ``-log P_F(x)`` of ``batch_size`` designs drawn with replacement, each
+        under its own drawn conditioning (preference or beta) when the policy is conditioned, so that
+        sampling starts inside the data (e.g. the chemistry of the offline molecules). Designs off
+        the constraint are left out. Returns the losses (nats a design).
+        """
+        tokens, lengths = tokens.to(self.device), lengths.to(self.device)
+        if self.constraint is not None and tokens.shape[0]:
+            ok = self.constraint.contains(tokens, lengths)
+            tokens, lengths = tokens[ok], lengths[ok]
+        if steps <= 0 or not tokens.shape[0]:
+            return []
+        optimizer = torch.optim.Adam(self.policy.parameters(), lr=self.config.lr)
+        losses = []
+        for _ in bar(range(steps), "gflownet: behaviour cloning"):
+            idx = torch.randint(tokens.shape[0], (self.config.batch_size,), generator=self.generator, device=self.device)
+            t, l = tokens[idx], lengths[idx]
+            log_pf, _ = trajectory_log_probs(self.policy, self.env, t, l, self._masks(t),
+                                             self._draw_condition(t.shape[0]))
+            loss = -log_pf.sum(dim=1).mean()
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if self.config.grad_clip is not None:
+                nn.utils.clip_grad_norm_(self.policy.parameters(), self.config.grad_clip)
+            optimizer.step()
+            losses.append(float(loss.detach()))
+        return losses
+
+    @torch.no_grad()
+    def fit_log_z(self, tokens: torch.Tensor, lengths: torch.Tensor, log_reward: LogReward) -> float:
+        """Set ``log Z`` (its level, conditioned: every knot) to the mean of ``log R(x) - log P_F(x)``
+        over designs ``tokens (k, L)``, ``lengths (k,)`` (each under a drawn conditioning): the value
+        the balance loss would settle on for them, so it does not start far off after
+        :meth:`behaviour_clone`. Returns that value."""
+        tokens, lengths = tokens.to(self.device), lengths.to(self.device)
+        cond = self._draw_condition(tokens.shape[0])
+        log_r = log_reward(tokens, lengths)
+        if self.preferences:
+            log_r = preference_log_reward(log_r, cond, self.config)
+        elif self.conditioned:
+            log_r = cond * log_r
+        log_pf, _ = trajectory_log_probs(self.policy, self.env, tokens, lengths, self._masks(tokens), cond)
+        gap = log_r - log_pf.sum(dim=1)
+        value = float(gap[torch.isfinite(gap)].mean()) if bool(torch.isfinite(gap).any()) else 0.0
+        if self.preferences:
+            self.log_z_head.base.fill_(value)
+        elif self.conditioned:
+            self.log_z_head.values.fill_(value)
+        else:
+            self.log_z.fill_(value)
+        return value
+
     def train(self, log_reward: LogReward, steps: int | None = None) -> list[float]:
         """Run ``steps`` (default ``config.steps``) gradient steps; returns the losses."""
         steps = self.config.steps if steps is None else steps

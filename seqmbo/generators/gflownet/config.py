@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from seqmbo.errors import InvalidInputError
@@ -47,6 +48,11 @@ class GFlowNetConfig:
             reward range (the best half by ``y`` and a random half of the rest).
         low_quantile: the quantile of the calibration rewards that maps to ``s = 0``
             (the best maps to ``s = 1``; better designs go above 1).
+        invalid_penalty: subtracted from the log-reward (at ``beta``) of invalid designs (reward
+            ``nan``/``-inf``: invalid, or off the reward's support) below the floor; ``None``
+            (default): ``max_length * log(actions)``, the log-count of the token strings, so that
+            all invalid designs together weigh no more than one at the floor (see
+            :mod:`seqmbo.generators.gflownet.rewards`). 0: the floor only.
 
     Beta conditioning (temperature-conditional GFlowNet, Zhang et al. 2023, Kim et al. 2023):
         beta_conditioning: train one sampler for a whole range of ``beta`` instead of one
@@ -86,6 +92,9 @@ class GFlowNetConfig:
             For designs whose support is sparse among all token strings (molecules under the
             chemistry gates), so that training starts where the reward is not the floor.
             0: off.
+        clone_weight: after cloning, each training step's loss also gets this times the mean
+            negative log-likelihood of a batch of the cloned designs (0: none), which keeps the
+            policy near the data while the balance loss reshapes it.
 
     Exploration:
         epsilon: probability of a uniformly random (valid) action at each step.
@@ -124,6 +133,7 @@ class GFlowNetConfig:
     reward_min: float = 1e-3
     calibration_size: int = 4096
     low_quantile: float = 0.05
+    invalid_penalty: float | None = None
 
     beta_conditioning: bool = False
     beta_min: float = 1.0
@@ -136,6 +146,7 @@ class GFlowNetConfig:
     scalarization: str = "chebyshev"
 
     pretrain_steps: int = 0
+    clone_weight: float = 0.0
 
     epsilon: float = 0.05
     temperature: float = 1.0
@@ -163,6 +174,9 @@ class GFlowNetConfig:
         )
         need(self.steps >= 0, f"steps must be >= 0, got {self.steps}")
         need(self.pretrain_steps >= 0, f"pretrain_steps must be >= 0, got {self.pretrain_steps}")
+        need(self.clone_weight >= 0, f"clone_weight must be >= 0, got {self.clone_weight}")
+        need(self.invalid_penalty is None or self.invalid_penalty >= 0,
+             f"invalid_penalty must be >= 0, got {self.invalid_penalty}")
         need(self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}")
         need(0.0 < self.subtb_lambda, f"subtb_lambda must be > 0, got {self.subtb_lambda}")
         need(self.lr > 0 and self.lr_logz > 0, "learning rates must be > 0")
@@ -213,6 +227,12 @@ class GFlowNetConfig:
                 self.beta_min <= b <= self.beta_max,
                 f"beta {b} is outside the trained range [beta_min, beta_max] = [{self.beta_min}, {self.beta_max}]",
             )
+
+    def invalid_log_penalty(self, env) -> float:
+        """``invalid_penalty`` for the environment ``env`` (``None``: ``max_length * log(n_actions)``)."""
+        if self.invalid_penalty is not None:
+            return float(self.invalid_penalty)
+        return env.max_length * math.log(env.n_actions)
 
     @property
     def proposal_betas(self) -> tuple[float, ...]:

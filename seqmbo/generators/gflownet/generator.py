@@ -111,7 +111,8 @@ class GFlowNetGenerator(GeneratorBase):
         else:
             scores = TokenRewards(reward, space, env.vocab_size)
             beta = 1.0 if cfg.beta_conditioning else cfg.beta  # conditioned: the trainer scales by each beta
-            fit = lambda raw: RewardShaper.fit(raw, cfg.reward_transform, beta, cfg.reward_min, cfg.low_quantile)  # noqa: E731
+            fit = lambda raw: RewardShaper.fit(raw, cfg.reward_transform, beta, cfg.reward_min, cfg.low_quantile,  # noqa: E731
+                                               trainer.penalty)
         pool_tokens, pool_lengths, shaper, seen, accepted = self._calibrate(dataset, env, scores, fit, np_rng)
         if cfg.offline_fraction > 0:
             trainer.set_offline(pool_tokens, pool_lengths)

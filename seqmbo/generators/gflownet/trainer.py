@@ -187,6 +187,8 @@ class GFlowNetTrainer:
             self.replay = ReplayBuffer(config.replay_size, env.max_length, env.vocab_size, device)
         self.offline: tuple[torch.Tensor, torch.Tensor] | None = None
         self.constraint: TransitionMask | None = None
+        self.cloned: tuple[torch.Tensor, torch.Tensor] | None = None  # the designs of behaviour_clone
+        self.penalty = config.invalid_log_penalty(env)  # preference targets of invalid designs
 
     def set_constraint(self, constraint: TransitionMask | None) -> None:
         """Next-token constraints for sampling and the losses (set before :meth:`set_offline`)."""
@@ -341,9 +343,11 @@ class GFlowNetTrainer:
         if cond is not None:  # off-policy rows get their own betas (preferences) too
             cond = torch.cat([cond, self._draw_condition(tokens.shape[0] - n_on)])
         if self.preferences:
-            loss = self.loss(tokens, lengths, preference_log_reward(log_r, cond, cfg), prefs=cond)
+            loss = self.loss(tokens, lengths, preference_log_reward(log_r, cond, cfg, self.penalty), prefs=cond)
         else:
             loss = self.loss(tokens, lengths, log_r, cond)
+        if cfg.clone_weight > 0 and self.cloned is not None:  # stay near the cloned designs
+            loss = loss + cfg.clone_weight * self._clone_loss(cfg.batch_size)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if cfg.grad_clip is not None:
@@ -362,7 +366,7 @@ class GFlowNetTrainer:
         if not self.preferences:
             return log_r
         equal = log_r.new_full((log_r.shape[0], self.preferences), 1.0 / self.preferences)
-        return preference_log_reward(log_r, equal, self.config)
+        return preference_log_reward(log_r, equal, self.config, self.penalty)
 
     def behaviour_clone(self, tokens: torch.Tensor, lengths: torch.Tensor, steps: int) -> list[float]:
         """Pre-train the policy by maximum likelihood on designs ``tokens (k, L)``, ``lengths (k,)``.
@@ -379,14 +383,11 @@ class GFlowNetTrainer:
             tokens, lengths = tokens[ok], lengths[ok]
         if steps <= 0 or not tokens.shape[0]:
             return []
+        self.cloned = (tokens, lengths)
         optimizer = torch.optim.Adam(self.policy.parameters(), lr=self.config.lr)
         losses = []
         for _ in bar(range(steps), "gflownet: behaviour cloning"):
-            idx = torch.randint(tokens.shape[0], (self.config.batch_size,), generator=self.generator, device=self.device)
-            t, l = tokens[idx], lengths[idx]
-            log_pf, _ = trajectory_log_probs(self.policy, self.env, t, l, self._masks(t),
-                                             self._draw_condition(t.shape[0]))
-            loss = -log_pf.sum(dim=1).mean()
+            loss = self._clone_loss(self.config.batch_size)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if self.config.grad_clip is not None:
@@ -394,6 +395,14 @@ class GFlowNetTrainer:
             optimizer.step()
             losses.append(float(loss.detach()))
         return losses
+
+    def _clone_loss(self, k: int) -> torch.Tensor:
+        """Mean ``-log P_F(x)`` of ``k`` designs drawn from the cloned ones, each under a drawn conditioning."""
+        tokens, lengths = self.cloned
+        idx = torch.randint(tokens.shape[0], (k,), generator=self.generator, device=self.device)
+        t, l = tokens[idx], lengths[idx]
+        log_pf, _ = trajectory_log_probs(self.policy, self.env, t, l, self._masks(t), self._draw_condition(k))
+        return -log_pf.sum(dim=1).mean()
 
     @torch.no_grad()
     def fit_log_z(self, tokens: torch.Tensor, lengths: torch.Tensor, log_reward: LogReward) -> float:
@@ -405,7 +414,7 @@ class GFlowNetTrainer:
         cond = self._draw_condition(tokens.shape[0])
         log_r = log_reward(tokens, lengths)
         if self.preferences:
-            log_r = preference_log_reward(log_r, cond, self.config)
+            log_r = preference_log_reward(log_r, cond, self.config, self.penalty)
         elif self.conditioned:
             log_r = cond * log_r
         log_pf, _ = trajectory_log_probs(self.policy, self.env, tokens, lengths, self._masks(tokens), cond)

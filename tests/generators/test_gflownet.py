@@ -360,6 +360,34 @@ def test_reward_shaper_normalizes_any_units():
         assert np.isfinite(RewardShaper.fit(data)(np.array([0.0, 2.0, 5.0]))).all()
 
 
+def test_invalid_designs_get_the_floor_less_the_penalty_scalar_and_preference_targets():
+    from seqmbo.generators.gflownet.preference import VectorShaper, preference_log_reward
+
+    shaper = RewardShaper.fit(np.array([0.0, 1.0]), "power", beta=2.0, reward_min=1e-3, low_quantile=0.0, penalty=50.0)
+    got = shaper(np.array([1.0, -5.0, np.nan, -np.inf]))
+    floor = 2.0 * np.log(1e-3)
+    np.testing.assert_allclose(got, [0.0, floor, floor - 50.0, floor - 50.0])  # a poor valid design: the floor only
+    # several objectives: invalid rows become nan, their targets the floor less the penalty
+    cfg = GFlowNetConfig(beta=2.0, reward_min=1e-3)
+    vec = VectorShaper.fit(np.array([[0.0, 0.0], [1.0, 1.0]]), GFlowNetConfig(low_quantile=0.0))
+    scores = vec(np.array([[1.0, 1.0], [np.nan, 0.5], [1.0, -np.inf]]))
+    assert np.isfinite(scores[0]).all() and np.isnan(scores[1:]).all()
+    w = torch.full((3, 2), 0.5)
+    targets = preference_log_reward(torch.as_tensor(scores), w, cfg, penalty=50.0)
+    assert float(targets[0]) > floor
+    at_floor = float(preference_log_reward(torch.full((1, 2), 1e-3, dtype=torch.float64), w[:1], cfg)[0])
+    np.testing.assert_allclose(targets[1:].numpy(), [at_floor - 50.0] * 2, rtol=1e-6)
+    # the default penalty is the log-count of the token strings
+    env = TokenEnv(67, 1, 76)
+    assert GFlowNetConfig().invalid_log_penalty(env) == pytest.approx(76 * math.log(68))
+    assert GFlowNetConfig(invalid_penalty=0).invalid_log_penalty(env) == 0.0
+    assert GFlowNetConfig().invalid_log_penalty(env, cloning=False) == 0.0  # the floor only without cloning
+    # behaviour cloning is on by default for molecules with several objectives only
+    assert GFlowNetConfig().cloning_steps("molecule", 2) == 300
+    assert GFlowNetConfig().cloning_steps("molecule", 0) == GFlowNetConfig().cloning_steps("protein", 3) == 0
+    assert GFlowNetConfig(pretrain_steps=50).cloning_steps("dna", 0) == 50
+
+
 def test_reward_cache_calls_once_per_batch_on_new_designs_only():
     seen: list[list[str]] = []
 

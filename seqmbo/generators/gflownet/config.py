@@ -9,6 +9,7 @@ from seqmbo.errors import InvalidInputError
 from seqmbo.preferences import PREFERENCES, check_scalarization
 
 LOSSES = ("tb", "subtb")
+MOLECULE_PRETRAIN_STEPS = 300  # behaviour cloning of molecule runs with several objectives (see GFlowNetConfig)
 POLICIES = ("auto", "mlp", "gru", "transformer")
 REWARD_TRANSFORMS = ("power", "exponential")
 BETA_SAMPLINGS = ("uniform", "log_uniform")
@@ -50,9 +51,9 @@ class GFlowNetConfig:
             (the best maps to ``s = 1``; better designs go above 1).
         invalid_penalty: subtracted from the log-reward (at ``beta``) of invalid designs (reward
             ``nan``/``-inf``: invalid, or off the reward's support) below the floor; ``None``
-            (default): ``max_length * log(actions)``, the log-count of the token strings, so that
-            all invalid designs together weigh no more than one at the floor (see
-            :mod:`seqmbo.generators.gflownet.rewards`). 0: the floor only.
+            (default): with behaviour cloning (``pretrain_steps``) ``max_length * log(actions)``, the
+            log-count of the token strings, so that all invalid designs together weigh no more than
+            one at the floor (see :mod:`seqmbo.generators.gflownet.rewards`), else 0 (the floor only).
 
     Beta conditioning (temperature-conditional GFlowNet, Zhang et al. 2023, Kim et al. 2023):
         beta_conditioning: train one sampler for a whole range of ``beta`` instead of one
@@ -91,10 +92,9 @@ class GFlowNetConfig:
             over them (:meth:`~seqmbo.generators.gflownet.trainer.GFlowNetTrainer.behaviour_clone`).
             For designs whose support is sparse among all token strings (molecules under the
             chemistry gates), so that training starts where the reward is not the floor.
-            0: off.
-        clone_weight: after cloning, each training step's loss also gets this times the mean
-            negative log-likelihood of a batch of the cloned designs (0: none), which keeps the
-            policy near the data while the balance loss reshapes it.
+            0: off. ``None`` (default): :data:`MOLECULE_PRETRAIN_STEPS` for molecules with several
+            objectives (chosen on the development instances ``zinc-fexofenadine-terms-dev`` and
+            ``zinc-qed-sa-dev``), else 0 (sequences and one objective stay exactly as they were).
 
     Exploration:
         epsilon: probability of a uniformly random (valid) action at each step.
@@ -145,8 +145,7 @@ class GFlowNetConfig:
     preference_alpha: float = 1.0
     scalarization: str = "chebyshev"
 
-    pretrain_steps: int = 0
-    clone_weight: float = 0.0
+    pretrain_steps: int | None = None
 
     epsilon: float = 0.05
     temperature: float = 1.0
@@ -173,8 +172,8 @@ class GFlowNetConfig:
             f"reward_transform must be one of {REWARD_TRANSFORMS}, got {self.reward_transform!r}",
         )
         need(self.steps >= 0, f"steps must be >= 0, got {self.steps}")
-        need(self.pretrain_steps >= 0, f"pretrain_steps must be >= 0, got {self.pretrain_steps}")
-        need(self.clone_weight >= 0, f"clone_weight must be >= 0, got {self.clone_weight}")
+        need(self.pretrain_steps is None or self.pretrain_steps >= 0,
+             f"pretrain_steps must be >= 0, got {self.pretrain_steps}")
         need(self.invalid_penalty is None or self.invalid_penalty >= 0,
              f"invalid_penalty must be >= 0, got {self.invalid_penalty}")
         need(self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}")
@@ -228,11 +227,19 @@ class GFlowNetConfig:
                 f"beta {b} is outside the trained range [beta_min, beta_max] = [{self.beta_min}, {self.beta_max}]",
             )
 
-    def invalid_log_penalty(self, env) -> float:
-        """``invalid_penalty`` for the environment ``env`` (``None``: ``max_length * log(n_actions)``)."""
+    def cloning_steps(self, kind: str, n_objectives: int) -> int:
+        """``pretrain_steps`` for designs of ``kind`` (``"molecule"``, ...) under a sampler conditioned
+        on ``n_objectives`` preferences (0: none); ``None`` resolves as documented."""
+        if self.pretrain_steps is not None:
+            return int(self.pretrain_steps)
+        return MOLECULE_PRETRAIN_STEPS if kind == "molecule" and n_objectives >= 2 else 0
+
+    def invalid_log_penalty(self, env, cloning: bool = True) -> float:
+        """``invalid_penalty`` for the environment ``env`` (``None``: ``max_length * log(n_actions)``
+        when ``cloning``, else 0)."""
         if self.invalid_penalty is not None:
             return float(self.invalid_penalty)
-        return env.max_length * math.log(env.n_actions)
+        return env.max_length * math.log(env.n_actions) if cloning else 0.0
 
     @property
     def proposal_betas(self) -> tuple[float, ...]:

@@ -102,6 +102,8 @@ class GFlowNetGenerator(GeneratorBase):
         else:  # warm start: the policy, log Z, optimizer and replay buffer of the last propose go on
             trainer.generator = seeded_generator(seed, self.device)
 
+        cloning = cfg.cloning_steps(getattr(space, "kind", ""), m) if self._trainer is None else 0
+        trainer.penalty = cfg.invalid_log_penalty(env, cloning=cloning > 0 or trainer.cloned is not None)
         if cfg.support_mask:
             bigrams = getattr(reward, "support_bigrams", None)
             trainer.set_constraint(TransitionMask.from_bigrams(env, bigrams() if callable(bigrams) else None))
@@ -120,7 +122,7 @@ class GFlowNetGenerator(GeneratorBase):
         def log_reward(tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
             return torch.as_tensor(shaper(scores(tokens, lengths)), dtype=torch.float32, device=tokens.device)
 
-        cloned = self._clone(trainer, accepted, log_reward) if self._trainer is None else []
+        cloned = self._clone(trainer, accepted, log_reward, cloning)
 
         if trainer.replay is not None:
             trainer.replay.rescore(lambda t, l: trainer._replay_key(log_reward(t, l)))  # a warm buffer holds rewards of the last propose's proxy
@@ -196,11 +198,12 @@ class GFlowNetGenerator(GeneratorBase):
         accepted = torch.as_tensor(finite, device=self.device)
         return tokens[top], lengths[top], shaper, seen, (tokens[ok][accepted], lengths[ok][accepted])
 
-    def _clone(self, trainer: GFlowNetTrainer, accepted: tuple[torch.Tensor, torch.Tensor], log_reward) -> list[float]:
-        """Behaviour cloning before the balance loss (``pretrain_steps``): the policy learns the
-        accepted offline designs by maximum likelihood, then ``log Z`` is fitted on them.
+    @staticmethod
+    def _clone(trainer: GFlowNetTrainer, accepted: tuple[torch.Tensor, torch.Tensor], log_reward,
+               steps: int) -> list[float]:
+        """Behaviour cloning before the balance loss (``steps`` of ``pretrain_steps``): the policy
+        learns the accepted offline designs by maximum likelihood, then ``log Z`` is fitted on them.
         Returns the cloning losses (none when off or nothing was accepted)."""
-        steps = self.config.pretrain_steps
         if steps <= 0 or not accepted[0].shape[0]:
             return []
         losses = trainer.behaviour_clone(*accepted, steps)

@@ -188,7 +188,7 @@ class GFlowNetTrainer:
         self.offline: tuple[torch.Tensor, torch.Tensor] | None = None
         self.constraint: TransitionMask | None = None
         self.cloned: tuple[torch.Tensor, torch.Tensor] | None = None  # the designs of behaviour_clone
-        self.penalty = config.invalid_log_penalty(env)  # preference targets of invalid designs
+        self.penalty = config.invalid_log_penalty(env, cloning=bool(config.pretrain_steps))  # invalid designs' targets
 
     def set_constraint(self, constraint: TransitionMask | None) -> None:
         """Next-token constraints for sampling and the losses (set before :meth:`set_offline`)."""
@@ -346,8 +346,6 @@ class GFlowNetTrainer:
             loss = self.loss(tokens, lengths, preference_log_reward(log_r, cond, cfg, self.penalty), prefs=cond)
         else:
             loss = self.loss(tokens, lengths, log_r, cond)
-        if cfg.clone_weight > 0 and self.cloned is not None:  # stay near the cloned designs
-            loss = loss + cfg.clone_weight * self._clone_loss(cfg.batch_size)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if cfg.grad_clip is not None:

@@ -37,7 +37,10 @@ class GFlowNetGenerator(GeneratorBase):
     ``beta`` and the proposal samples at ``beta`` (or at each of ``sample_betas``). With a
     reward over several objectives (``preference``, default ``"auto"``) one sampler is trained for
     every preference between them and the proposal draws a fresh preference for every sample
-    (MOGFN-PC: :mod:`seqmbo.generators.gflownet.preference`). Works on
+    (MOGFN-PC: :mod:`seqmbo.generators.gflownet.preference`). With ``pretrain_steps`` (default: on
+    for molecules with several objectives) the policy first clones the offline designs the reward
+    accepts and designs it rejects get a penalty below the floor, so that training starts, and
+    stays, inside the data's chemistry. Works on
     any space with the token interface (``vocab_size``, ``min_length``, ``max_length``,
     ``encode``, ``decode``).
 

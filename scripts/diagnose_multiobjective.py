@@ -72,7 +72,8 @@ def diagnose(task_name: str, generator: str, seed: int, members: int) -> dict:
         per[o.name]["proxy_spearman"] = round(float(spearmanr(pred, kept[:, j]).statistic), 3)
     gates = {k: v for k, v in run.metrics.items() if k.startswith("gate_removed")}
     last = getattr(gen.inner, "last_run", {})
-    own = {k: last[k] for k in ("designs_scored", "designs_invalid", "reward_ranges", "n_candidates") if k in last}
+    own = {k: last[k] for k in ("designs_scored", "designs_invalid", "reward_ranges", "n_candidates", "pretrain_designs",
+                                                 "pretrain_nll", "log_z") if k in last}
     hv_first = pareto_metrics(first, offline, lo, hi)["hv_p100"] if len(first) else None
     return {"task": task_name, "generator": generator, "seed": seed, "n_proposed": len(gen.raw), "gates": gates,
             "generator_diagnostics": own, "objectives (max, mean) normalized": per,

@@ -360,6 +360,34 @@ def test_reward_shaper_normalizes_any_units():
         assert np.isfinite(RewardShaper.fit(data)(np.array([0.0, 2.0, 5.0]))).all()
 
 
+def test_invalid_designs_get_the_floor_less_the_penalty_scalar_and_preference_targets():
+    from seqmbo.generators.gflownet.preference import VectorShaper, preference_log_reward
+
+    shaper = RewardShaper.fit(np.array([0.0, 1.0]), "power", beta=2.0, reward_min=1e-3, low_quantile=0.0, penalty=50.0)
+    got = shaper(np.array([1.0, -5.0, np.nan, -np.inf]))
+    floor = 2.0 * np.log(1e-3)
+    np.testing.assert_allclose(got, [0.0, floor, floor - 50.0, floor - 50.0])  # a poor valid design: the floor only
+    # several objectives: invalid rows become nan, their targets the floor less the penalty
+    cfg = GFlowNetConfig(beta=2.0, reward_min=1e-3)
+    vec = VectorShaper.fit(np.array([[0.0, 0.0], [1.0, 1.0]]), GFlowNetConfig(low_quantile=0.0))
+    scores = vec(np.array([[1.0, 1.0], [np.nan, 0.5], [1.0, -np.inf]]))
+    assert np.isfinite(scores[0]).all() and np.isnan(scores[1:]).all()
+    w = torch.full((3, 2), 0.5)
+    targets = preference_log_reward(torch.as_tensor(scores), w, cfg, penalty=50.0)
+    assert float(targets[0]) > floor
+    at_floor = float(preference_log_reward(torch.full((1, 2), 1e-3, dtype=torch.float64), w[:1], cfg)[0])
+    np.testing.assert_allclose(targets[1:].numpy(), [at_floor - 50.0] * 2, rtol=1e-6)
+    # the default penalty is the log-count of the token strings
+    env = TokenEnv(67, 1, 76)
+    assert GFlowNetConfig().invalid_log_penalty(env) == pytest.approx(76 * math.log(68))
+    assert GFlowNetConfig(invalid_penalty=0).invalid_log_penalty(env) == 0.0
+    assert GFlowNetConfig().invalid_log_penalty(env, cloning=False) == 0.0  # the floor only without cloning
+    # behaviour cloning is on by default for molecules with several objectives only
+    assert GFlowNetConfig().cloning_steps("molecule", 2) == 300
+    assert GFlowNetConfig().cloning_steps("molecule", 0) == GFlowNetConfig().cloning_steps("protein", 3) == 0
+    assert GFlowNetConfig(pretrain_steps=50).cloning_steps("dna", 0) == 50
+
+
 def test_reward_cache_calls_once_per_batch_on_new_designs_only():
     seen: list[list[str]] = []
 
@@ -564,3 +592,53 @@ def test_generator_default_settings_improve_on_an_8_letter_landscape():
     top = reward(out[:128])
     norm = (top - f.min()) / (f.max() - f.min())
     assert norm.max() > 0.95 and np.median(norm) > 0.8  # the offline best is ~0.54
+
+
+def test_behaviour_cloning_raises_the_likelihood_of_the_data_and_keeps_samples_inside_it():
+    env = TokenEnv(4, 2, 8)
+    rng = np.random.default_rng(0)
+    lengths = torch.as_tensor(rng.integers(2, 9, 200))
+    tokens = torch.full((200, 8), -1)
+    for i, n in enumerate(lengths.tolist()):  # the data: tokens 0 and 1 only
+        tokens[i, :n] = torch.as_tensor(rng.integers(0, 2, n))
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        trainer = GFlowNetTrainer(env, GFlowNetConfig(batch_size=64), torch.Generator().manual_seed(0))
+    inside = lambda t: float(((t >= 2).sum(dim=1) == 0).float().mean())  # noqa: E731
+    before, share_before = float(trainer.log_prob(tokens, lengths).mean()), inside(trainer.sample(1000)[0])
+    losses = trainer.behaviour_clone(tokens, lengths, 100)
+    after, share_after = float(trainer.log_prob(tokens, lengths).mean()), inside(trainer.sample(1000)[0])
+    assert len(losses) == 100 and losses[-1] < losses[0] - 2.0
+    # the best a policy can do here is log(1/7) + n log(1/2) (lengths uniform in 2..8): -5.1 on average
+    assert before < -8.0 and after > -6.0
+    assert share_before < 0.1 and share_after > 0.9
+    # log Z is set to the mean gap log R - log P_F over the designs
+    log_r = lambda t, n: torch.full((t.shape[0],), -2.0)  # noqa: E731
+    value = trainer.fit_log_z(tokens, lengths, log_r)
+    assert value == pytest.approx(-2.0 - float(trainer.log_prob(tokens, lengths).mean()), abs=1e-4)
+    assert float(trainer.log_z.detach()) == pytest.approx(value)
+
+
+def test_generator_pretraining_keeps_training_designs_on_a_sparse_support():
+    space = SequenceSpace("ACGT", 3, 12, "dna")
+
+    def reward(designs):  # the support: designs made of A and C only (no bigram table); more C is better
+        return np.array([d.count("C") + 0.1 * len(d) if set(d) <= {"A", "C"} else -np.inf for d in designs])
+
+    rng = np.random.default_rng(1)
+    designs = ["".join(rng.choice(list("AC"), n)) for n in rng.integers(3, 9, 300)]
+    designs += list(space.sample(100, rng))
+    designs = list(dict.fromkeys(designs))
+    data = Dataset(designs, np.nan_to_num(reward(designs), neginf=0.0), space)
+    quick = dict(hidden_dim=32, n_layers=1, steps=30, batch_size=64, min_samples=400)
+    shares, accepted = {}, {}
+    for steps in (0, 200):
+        gen = GFlowNetGenerator(**quick, pretrain_steps=steps)
+        out = gen.propose(reward, 16, data, np.random.default_rng(0))
+        run = gen.last_run
+        shares[steps] = run["designs_invalid"] / run["designs_scored"]
+        accepted[steps] = int(np.isfinite(reward(out)).sum())
+    assert gen.last_run["pretrain_designs"] == int(np.isfinite(reward(designs)).sum())
+    assert gen.last_run["pretrain_nll"][1] < gen.last_run["pretrain_nll"][0]
+    assert shares[0] > 0.8 and shares[200] < 0.5
+    assert accepted[200] > 2 * accepted[0]

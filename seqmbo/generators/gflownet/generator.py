@@ -37,7 +37,10 @@ class GFlowNetGenerator(GeneratorBase):
     ``beta`` and the proposal samples at ``beta`` (or at each of ``sample_betas``). With a
     reward over several objectives (``preference``, default ``"auto"``) one sampler is trained for
     every preference between them and the proposal draws a fresh preference for every sample
-    (MOGFN-PC: :mod:`seqmbo.generators.gflownet.preference`). Works on
+    (MOGFN-PC: :mod:`seqmbo.generators.gflownet.preference`). With ``pretrain_steps`` (default: on
+    for molecules with several objectives) the policy first clones the offline designs the reward
+    accepts and designs it rejects get a penalty below the floor, so that training starts, and
+    stays, inside the data's chemistry. Works on
     any space with the token interface (``vocab_size``, ``min_length``, ``max_length``,
     ``encode``, ``decode``).
 
@@ -102,6 +105,8 @@ class GFlowNetGenerator(GeneratorBase):
         else:  # warm start: the policy, log Z, optimizer and replay buffer of the last propose go on
             trainer.generator = seeded_generator(seed, self.device)
 
+        cloning = cfg.cloning_steps(getattr(space, "kind", ""), m) if self._trainer is None else 0
+        trainer.penalty = cfg.invalid_log_penalty(env, cloning=cloning > 0 or trainer.cloned is not None)
         if cfg.support_mask:
             bigrams = getattr(reward, "support_bigrams", None)
             trainer.set_constraint(TransitionMask.from_bigrams(env, bigrams() if callable(bigrams) else None))
@@ -111,13 +116,16 @@ class GFlowNetGenerator(GeneratorBase):
         else:
             scores = TokenRewards(reward, space, env.vocab_size)
             beta = 1.0 if cfg.beta_conditioning else cfg.beta  # conditioned: the trainer scales by each beta
-            fit = lambda raw: RewardShaper.fit(raw, cfg.reward_transform, beta, cfg.reward_min, cfg.low_quantile)  # noqa: E731
-        pool_tokens, pool_lengths, shaper, seen = self._calibrate(dataset, env, scores, fit, np_rng)
+            fit = lambda raw: RewardShaper.fit(raw, cfg.reward_transform, beta, cfg.reward_min, cfg.low_quantile,  # noqa: E731
+                                               trainer.penalty)
+        pool_tokens, pool_lengths, shaper, seen, accepted = self._calibrate(dataset, env, scores, fit, np_rng)
         if cfg.offline_fraction > 0:
             trainer.set_offline(pool_tokens, pool_lengths)
 
         def log_reward(tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
             return torch.as_tensor(shaper(scores(tokens, lengths)), dtype=torch.float32, device=tokens.device)
+
+        cloned = self._clone(trainer, accepted, log_reward, cloning)
 
         if trainer.replay is not None:
             trainer.replay.rescore(lambda t, l: trainer._replay_key(log_reward(t, l)))  # a warm buffer holds rewards of the last propose's proxy
@@ -142,6 +150,8 @@ class GFlowNetGenerator(GeneratorBase):
         scored = scores.scored
         self.last_run = {
             "policy": type(trainer.policy).__name__,
+            "pretrain_designs": int(accepted[0].shape[0]) if cloned else 0,
+            "pretrain_nll": [round(cloned[0], 3), round(float(np.mean(cloned[-20:])), 3)] if cloned else None,
             "log_z": float(trainer.log_z_at().detach()),
             "final_loss": float(np.mean(losses[-50:])) if losses else math.nan,
             "reward_calls": scores.reward_calls,
@@ -159,13 +169,14 @@ class GFlowNetGenerator(GeneratorBase):
     # ------------------------------------------------------------------ helpers
     def _calibrate(
         self, dataset: Dataset, env: TokenEnv, scores, fit, np_rng: np.random.Generator
-    ) -> tuple[torch.Tensor, torch.Tensor, Any, set[str]]:
+    ) -> tuple[torch.Tensor, torch.Tensor, Any, set[str], tuple[torch.Tensor, torch.Tensor]]:
         """Score the best offline designs and a random sample of the rest (one reward call).
 
         Returns the best designs' tokens and lengths (the offline pool, on the generator's
         device), the shaper ``fit(raw scores)`` (a :class:`RewardShaper`, or a
-        :class:`VectorShaper` for several objectives), and the set of offline designs (as given
-        and as decoded).
+        :class:`VectorShaper` for several objectives), the set of offline designs (as given
+        and as decoded), and the tokens and lengths of the scored designs the reward accepts
+        (finite: valid and on its support), which :meth:`_clone` pre-trains on.
         """
         cfg = self.config
         y = np.asarray(dataset.y, dtype=np.float64)
@@ -181,11 +192,26 @@ class GFlowNetGenerator(GeneratorBase):
         ok, lengths = env.valid_rows(tokens)
         decoded = dataset.space.decode(tokens[ok].numpy())
         tokens, lengths, ok = tokens.to(self.device), lengths.to(self.device), ok.to(self.device)
-        shaper = fit(scores(tokens[ok], lengths[ok]))
+        raw = scores(tokens[ok], lengths[ok])
+        shaper = fit(raw)
         top = ok.clone()
         top[n_top:] = False
         seen = set(dataset.designs) | set(decoded)
-        return tokens[top], lengths[top], shaper, seen
+        finite = np.isfinite(raw.reshape(raw.shape[0], -1)).all(axis=1)
+        accepted = torch.as_tensor(finite, device=self.device)
+        return tokens[top], lengths[top], shaper, seen, (tokens[ok][accepted], lengths[ok][accepted])
+
+    @staticmethod
+    def _clone(trainer: GFlowNetTrainer, accepted: tuple[torch.Tensor, torch.Tensor], log_reward,
+               steps: int) -> list[float]:
+        """Behaviour cloning before the balance loss (``steps`` of ``pretrain_steps``): the policy
+        learns the accepted offline designs by maximum likelihood, then ``log Z`` is fitted on them.
+        Returns the cloning losses (none when off or nothing was accepted)."""
+        if steps <= 0 or not accepted[0].shape[0]:
+            return []
+        losses = trainer.behaviour_clone(*accepted, steps)
+        trainer.fit_log_z(*accepted, log_reward)
+        return losses
 
     @staticmethod
     def _sample(trainer: GFlowNetTrainer, total: int) -> tuple[torch.Tensor, torch.Tensor]:

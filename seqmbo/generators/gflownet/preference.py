@@ -48,12 +48,15 @@ class PreferenceLogZ(nn.Module):
         return self.base + self.net(w.to(torch.float32) - self.center).squeeze(-1)
 
 
-def preference_log_reward(scores: torch.Tensor, w: torch.Tensor, config) -> torch.Tensor:
-    """Targets ``(n,)`` of designs with normalized scores ``(n, m)`` (>= ``reward_min``) under
-    preferences ``w (n, m)``: the shaped scalarization (``config``'s ``scalarization``,
-    ``reward_transform``, ``beta``, ``reward_min``)."""
-    s = scalarize_preferences(scores, w, config.scalarization).clamp(min=config.reward_min)
-    return config.beta * (s.log() if config.reward_transform == "power" else s)
+def preference_log_reward(scores: torch.Tensor, w: torch.Tensor, config, penalty: float = 0.0) -> torch.Tensor:
+    """Targets ``(n,)`` of designs with normalized scores ``(n, m)`` (>= ``reward_min``; ``nan`` rows:
+    invalid designs) under preferences ``w (n, m)``: the shaped scalarization (``config``'s
+    ``scalarization``, ``reward_transform``, ``beta``, ``reward_min``), invalid designs at the floor
+    less ``penalty`` (see :mod:`seqmbo.generators.gflownet.rewards`)."""
+    invalid = scores.isnan().any(dim=-1)
+    s = scalarize_preferences(scores.nan_to_num(config.reward_min), w, config.scalarization).clamp(min=config.reward_min)
+    out = config.beta * (s.log() if config.reward_transform == "power" else s)
+    return out - penalty * invalid.to(out.dtype) if penalty else out
 
 
 class VectorShaper:
@@ -76,11 +79,11 @@ class VectorShaper:
 
     def __call__(self, raw: np.ndarray) -> np.ndarray:
         """Normalized scores ``(n, m)`` (``>= reward_min``) of raw vectors ``(n, m)``; a row with a
-        non-finite value is invalid and gets the floor in every column."""
+        non-finite value is invalid and becomes ``nan`` (:func:`preference_log_reward` gives it the
+        floor less the penalty)."""
         raw = np.asarray(raw, dtype=np.float64)
         out = np.stack([s.normalize(raw[:, j]) for j, s in enumerate(self.shapers)], axis=1)
-        bad = ~np.isfinite(raw).all(axis=1)
-        out[bad] = np.array([s.reward_min for s in self.shapers])
+        out[~np.isfinite(raw).all(axis=1)] = np.nan
         return out
 
     @property

@@ -11,7 +11,14 @@ sharpness should not depend on the units. So rewards are normalized on the offli
    point, which is why ranks, which cap at the best offline design, are not used);
 3. ``s <- max(s, reward_min)``; invalid designs (``nan``, ``-inf``) get ``reward_min``;
 4. ``log R = beta * log(s)`` (``"power"``, ``R = s^beta``) or ``log R = beta * s``
-   (``"exponential"``).
+   (``"exponential"``); invalid designs get a further ``- penalty``.
+
+Why the penalty: the floor alone is not low enough where nearly every string is invalid or off
+the support (SELFIES under the chemistry gates: ``67 ** 76`` token strings, a vanishing share of
+them molecules like the data). ``R / Z`` sums the floor over all of them, and that junk outweighs
+every good design: a GFlowNet that learns ``R / Z`` faithfully then samples junk. With ``penalty``
+at least the log-count of the strings (``max_length * log(actions)``, the generator's default), all
+invalid designs together weigh no more than one design at the floor.
 
 Degenerate ranges (one offline design, all rewards equal) fall back to a unit span below
 the best reward. The transform is monotone, so sorting by it or by the raw reward agrees.
@@ -125,6 +132,7 @@ class RewardShaper:
         transform: ``"power"`` or ``"exponential"``.
         beta: inverse temperature.
         reward_min: floor of ``s``.
+        penalty: subtracted from the log-reward of invalid designs.
     """
 
     lo: float
@@ -132,6 +140,7 @@ class RewardShaper:
     transform: str = "power"
     beta: float = 10.0
     reward_min: float = 1e-3
+    penalty: float = 0.0
 
     @classmethod
     def fit(
@@ -141,6 +150,7 @@ class RewardShaper:
         beta: float = 10.0,
         reward_min: float = 1e-3,
         low_quantile: float = 0.05,
+        penalty: float = 0.0,
     ) -> "RewardShaper":
         """Fit ``lo``/``hi`` on raw rewards of offline designs (non-finite ones ignored)."""
         raw = np.asarray(raw, dtype=np.float64)
@@ -152,7 +162,7 @@ class RewardShaper:
             lo = float(np.quantile(raw, low_quantile))
             if not hi - lo > 1e-12 * max(1.0, abs(hi)):
                 lo = hi - max(1.0, abs(hi))
-        return cls(lo, hi, transform, beta, reward_min)
+        return cls(lo, hi, transform, beta, reward_min, penalty)
 
     def normalize(self, raw: np.ndarray) -> np.ndarray:
         """``s = max((raw - lo) / (hi - lo), reward_min)``; invalid -> ``reward_min``."""
@@ -164,4 +174,7 @@ class RewardShaper:
     def __call__(self, raw: np.ndarray) -> np.ndarray:
         """Log-rewards ``(n,)`` of raw rewards ``(n,)``."""
         s = self.normalize(raw)
-        return self.beta * (np.log(s) if self.transform == "power" else s)
+        out = self.beta * (np.log(s) if self.transform == "power" else s)
+        if self.penalty:
+            out = out - self.penalty * ~np.isfinite(np.asarray(raw, dtype=np.float64))
+        return out

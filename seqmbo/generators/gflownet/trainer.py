@@ -187,6 +187,8 @@ class GFlowNetTrainer:
             self.replay = ReplayBuffer(config.replay_size, env.max_length, env.vocab_size, device)
         self.offline: tuple[torch.Tensor, torch.Tensor] | None = None
         self.constraint: TransitionMask | None = None
+        self.cloned: tuple[torch.Tensor, torch.Tensor] | None = None  # the designs of behaviour_clone
+        self.penalty = config.invalid_log_penalty(env, cloning=bool(config.pretrain_steps))  # invalid designs' targets
 
     def set_constraint(self, constraint: TransitionMask | None) -> None:
         """Next-token constraints for sampling and the losses (set before :meth:`set_offline`)."""
@@ -341,7 +343,7 @@ class GFlowNetTrainer:
         if cond is not None:  # off-policy rows get their own betas (preferences) too
             cond = torch.cat([cond, self._draw_condition(tokens.shape[0] - n_on)])
         if self.preferences:
-            loss = self.loss(tokens, lengths, preference_log_reward(log_r, cond, cfg), prefs=cond)
+            loss = self.loss(tokens, lengths, preference_log_reward(log_r, cond, cfg, self.penalty), prefs=cond)
         else:
             loss = self.loss(tokens, lengths, log_r, cond)
         self.optimizer.zero_grad(set_to_none=True)
@@ -362,7 +364,67 @@ class GFlowNetTrainer:
         if not self.preferences:
             return log_r
         equal = log_r.new_full((log_r.shape[0], self.preferences), 1.0 / self.preferences)
-        return preference_log_reward(log_r, equal, self.config)
+        return preference_log_reward(log_r, equal, self.config, self.penalty)
+
+    def behaviour_clone(self, tokens: torch.Tensor, lengths: torch.Tensor, steps: int) -> list[float]:
+        """Pre-train the policy by maximum likelihood on designs ``tokens (k, L)``, ``lengths (k,)``.
+
+        ``steps`` Adam steps (a fresh optimizer at ``config.lr``, not the balance loss's) on the mean
+        negative log-likelihood ``-log P_F(x)`` of ``batch_size`` designs drawn with replacement, each
+        under its own drawn conditioning (preference or beta) when the policy is conditioned, so that
+        sampling starts inside the data (e.g. the chemistry of the offline molecules). Designs off
+        the constraint are left out. Returns the losses (nats a design).
+        """
+        tokens, lengths = tokens.to(self.device), lengths.to(self.device)
+        if self.constraint is not None and tokens.shape[0]:
+            ok = self.constraint.contains(tokens, lengths)
+            tokens, lengths = tokens[ok], lengths[ok]
+        if steps <= 0 or not tokens.shape[0]:
+            return []
+        self.cloned = (tokens, lengths)
+        optimizer = torch.optim.Adam(self.policy.parameters(), lr=self.config.lr)
+        losses = []
+        for _ in bar(range(steps), "gflownet: behaviour cloning"):
+            loss = self._clone_loss(self.config.batch_size)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if self.config.grad_clip is not None:
+                nn.utils.clip_grad_norm_(self.policy.parameters(), self.config.grad_clip)
+            optimizer.step()
+            losses.append(float(loss.detach()))
+        return losses
+
+    def _clone_loss(self, k: int) -> torch.Tensor:
+        """Mean ``-log P_F(x)`` of ``k`` designs drawn from the cloned ones, each under a drawn conditioning."""
+        tokens, lengths = self.cloned
+        idx = torch.randint(tokens.shape[0], (k,), generator=self.generator, device=self.device)
+        t, l = tokens[idx], lengths[idx]
+        log_pf, _ = trajectory_log_probs(self.policy, self.env, t, l, self._masks(t), self._draw_condition(k))
+        return -log_pf.sum(dim=1).mean()
+
+    @torch.no_grad()
+    def fit_log_z(self, tokens: torch.Tensor, lengths: torch.Tensor, log_reward: LogReward) -> float:
+        """Set ``log Z`` (its level, conditioned: every knot) to the mean of ``log R(x) - log P_F(x)``
+        over designs ``tokens (k, L)``, ``lengths (k,)`` (each under a drawn conditioning): the value
+        the balance loss would settle on for them, so it does not start far off after
+        :meth:`behaviour_clone`. Returns that value."""
+        tokens, lengths = tokens.to(self.device), lengths.to(self.device)
+        cond = self._draw_condition(tokens.shape[0])
+        log_r = log_reward(tokens, lengths)
+        if self.preferences:
+            log_r = preference_log_reward(log_r, cond, self.config, self.penalty)
+        elif self.conditioned:
+            log_r = cond * log_r
+        log_pf, _ = trajectory_log_probs(self.policy, self.env, tokens, lengths, self._masks(tokens), cond)
+        gap = log_r - log_pf.sum(dim=1)
+        value = float(gap[torch.isfinite(gap)].mean()) if bool(torch.isfinite(gap).any()) else 0.0
+        if self.preferences:
+            self.log_z_head.base.fill_(value)
+        elif self.conditioned:
+            self.log_z_head.values.fill_(value)
+        else:
+            self.log_z.fill_(value)
+        return value
 
     def train(self, log_reward: LogReward, steps: int | None = None) -> list[float]:
         """Run ``steps`` (default ``config.steps``) gradient steps; returns the losses."""

@@ -19,10 +19,11 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from seqmbo.spaces.molecule import memo_store, parser_of
+
 ALERT_SAMPLE = 2000  # offline molecules whose alerts are counted (seeded sample)
 ALERT_MAX_SHARE = 0.01  # an alert at most this share of the offline molecules carry is banned
 CATALOGS = ("BRENK", "NIH")
-CACHE_SIZE = 200_000  # designs whose verdict is remembered
 
 
 @functools.cache
@@ -78,8 +79,6 @@ class StructuralAlerts:
     def __init__(self, offline: Sequence[str], space=None, max_share: float = ALERT_MAX_SHARE) -> None:
         from rdkit.Chem.FilterCatalog import FilterCatalog
 
-        from seqmbo.spaces.molecule import parser_of
-
         self._parse: Callable = parser_of(space)
         pick = np.sort(np.random.default_rng(0).permutation(len(offline))[:ALERT_SAMPLE])
         mols = [m for m in (self._parse(offline[i]) for i in pick) if m is not None and m.GetNumAtoms()]
@@ -103,10 +102,9 @@ class StructuralAlerts:
     def _test(self, design: str) -> bool:
         out = self._passes.get(design)
         if out is None:
-            if len(self._passes) >= CACHE_SIZE:
-                self._passes.clear()
             mol = self._parse(design)
-            out = self._passes[design] = mol is not None and mol.GetNumAtoms() > 0 and not self._catalog.HasMatch(mol)
+            out = mol is not None and mol.GetNumAtoms() > 0 and not self._catalog.HasMatch(mol)
+            memo_store(self._passes, design, out)
         return out
 
     def __call__(self, designs: Sequence[str], reference: Sequence[str] = ()) -> np.ndarray:

@@ -35,6 +35,7 @@ class MedChemFilters:
 
     def __call__(self, designs: Sequence[str], reference: Sequence[str] = ()) -> np.ndarray:
         from seqmbo.metrics.mol_chem import moses_mol, passes_moses_filters
+        from seqmbo.spaces.molecule import memo_store
 
         # the verdict depends on the design alone: a molecule space remembers it across calls and rounds
         memo = self.space.memo(f"filters{self.extra_smarts}") if hasattr(self.space, "memo") else {}
@@ -44,6 +45,6 @@ class MedChemFilters:
             if ok is None:
                 ok = passes_moses_filters(moses_mol(d, self._parse), self.extra_smarts, self._parse)
                 if isinstance(d, str):
-                    memo[d] = ok
+                    memo_store(memo, d, ok)
             out[i] = ok
         return out

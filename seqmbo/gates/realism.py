@@ -139,6 +139,8 @@ def _per_design(designs: Sequence[str], fn: Callable[[object], object], parse: C
                 name: str) -> list:
     """``fn(mol)`` of each design (``None`` when it does not parse or has no atoms), remembered in
     ``space.memo(name)`` when ``space`` has memos."""
+    from seqmbo.spaces.molecule import memo_store
+
     memo = space.memo(name) if hasattr(space, "memo") else {}
     out = []
     for d in designs:
@@ -147,7 +149,7 @@ def _per_design(designs: Sequence[str], fn: Callable[[object], object], parse: C
             continue
         mol = parse(d)
         value = fn(mol) if mol is not None and mol.GetNumAtoms() else None
-        memo[d] = value
+        memo_store(memo, d, value)
         out.append(value)
     return out
 

@@ -73,7 +73,6 @@ class MoleculeSpace:
     _dec: dict[bytes, str] = field(default_factory=dict, init=False, repr=False)
     _canon: dict[str, str | None] = field(default_factory=dict, init=False, repr=False)
     _valid: dict[str, bool] = field(default_factory=dict, init=False, repr=False)
-    _toks: dict[str, tuple[str, ...] | None] = field(default_factory=dict, init=False, repr=False)
     _mols: OrderedDict = field(default_factory=OrderedDict, init=False, repr=False)
     _memos: dict[str, dict] = field(default_factory=dict, init=False, repr=False)
 
@@ -100,7 +99,7 @@ class MoleculeSpace:
         """Pickle without the memos, molecules and RDKit standardizers (rebuilt on demand)."""
         state = self.__dict__.copy()
         state.pop("_steps", None)
-        state.update(_enc={}, _dec={}, _canon={}, _valid={}, _toks={}, _mols=OrderedDict(), _memos={})
+        state.update(_enc={}, _dec={}, _canon={}, _valid={}, _mols=OrderedDict(), _memos={})
         return state
 
     # ------------------------------------------------------------------ construction
@@ -221,13 +220,14 @@ class MoleculeSpace:
         todo = [d for d in dict.fromkeys(designs) if d not in found]
         for d, row in zip(todo, packed_fingerprints([self.mol(d) for d in todo])):
             found[d] = row
-            _remember(memo, d, row)
+            memo_store(memo, d, row)
         rows = [found[d] for d in designs]
         return np.stack(rows) if rows else np.zeros((0, FP_BYTES), dtype=np.uint8)
 
     def memo(self, name: str) -> dict:
         """A per-design memo of this space named ``name`` (e.g. ``"fingerprints"``), kept across calls
-        (online rounds score a growing set of designs again and again) and not pickled."""
+        (online rounds score a growing set of designs again and again) and not pickled; write to it with
+        :func:`memo_store`, which bounds it."""
         return self._memos.setdefault(name, {})
 
     @property
@@ -307,15 +307,16 @@ class MoleculeSpace:
 
         mol = self._mol(smiles)
         out = Chem.MolToSmiles(mol) if mol is not None else None
-        _remember(self._canon, smiles, out)
+        memo_store(self._canon, smiles, out)
         return out
 
     def selfies_tokens(self, smiles: str) -> list[str] | None:
         """The SELFIES tokens of the canonical form of ``smiles`` (``None`` if it cannot be written; memoised)."""
-        hit = self._toks.get(smiles, False)
+        memo = self.memo("selfies_tokens")
+        hit = memo.get(smiles, False)
         if hit is False:
             hit = self._selfies_tokens(smiles)
-            _remember(self._toks, smiles, hit)
+            memo_store(memo, smiles, hit)
         return None if hit is None else list(hit)
 
     def _selfies_tokens(self, smiles: str) -> tuple[str, ...] | None:
@@ -342,7 +343,7 @@ class MoleculeSpace:
         if remember:
             from rdkit import Chem
 
-            _remember(self._canon, design, Chem.MolToSmiles(mol) if mol is not None else None)
+            memo_store(self._canon, design, Chem.MolToSmiles(mol) if mol is not None else None)
         if mol is None:
             return "is not a valid SMILES (RDKit cannot parse or sanitize it)"
         if mol.GetNumAtoms() == 0:
@@ -373,7 +374,7 @@ class MoleculeSpace:
                 hit = bool(self.canonical(design))  # None (unparsable) and "" (no atoms) are invalid
             else:
                 hit = self.problem(design) is None
-            _remember(self._valid, design, hit)
+            memo_store(self._valid, design, hit)
         return hit
 
     def validate(self, designs: Sequence[str], where: str = "designs") -> None:
@@ -419,7 +420,7 @@ class MoleculeSpace:
             if ids is False:
                 toks = self.selfies_tokens(d)
                 ids = None if toks is None else tuple(self._index.get(t, PAD) for t in toks)
-                _remember(self._enc, d, ids)
+                memo_store(self._enc, d, ids)
             if ids:
                 row = ids[: self.max_length]
                 out[r, : len(row)] = row
@@ -447,7 +448,7 @@ class MoleculeSpace:
             if smi is None:
                 raw = sf.decoder("".join(self.alphabet[i] for i in row))
                 smi = (self._decoded_canonical(raw) if raw else None) or raw or ""
-                _remember(self._dec, key, smi)
+                memo_store(self._dec, key, smi)
             out.append(smi)
         return out
 
@@ -599,7 +600,8 @@ def robust_tokens(elements: set[str]) -> set[str]:
     return out
 
 
-def _remember(memo: dict, key, value) -> None:
+def memo_store(memo: dict, key, value) -> None:
+    """``memo[key] = value``, the memo emptied first when it holds :data:`_CACHE_LIMIT` entries."""
     if len(memo) >= _CACHE_LIMIT:
         memo.clear()
     memo[key] = value

@@ -134,7 +134,7 @@ def run_cell(task: str, generator: str, seed: int, members: int, extra: dict | N
     """One ``seqmbo.design`` run; ``generator`` may be ``NAME:key=value;key=value`` (extra settings)."""
     import seqmbo
 
-    settings = {"proxy_options": {"members": members}, "calibration": False}
+    settings = {"proxy_options": {"members": members}, "calibration": False, **(extra or {})}
     name, _, spec = generator.partition(":")
     if name == "pymoo-nsga2":
         gen = PymooNSGA2(**EVOLUTION)
@@ -196,6 +196,8 @@ def main() -> None:
     ap.add_argument("--members", type=int, default=3, help="ensemble members of each objective's proxy")
     ap.add_argument("--peer-dir", default=str(Path(tempfile.gettempdir()) / "seqmbo-peer-pymoo"))
     ap.add_argument("--out", default=None, help="a JSON lines file of every run (appended)")
+    ap.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
+                    help="a run setting for every cell (e.g. trust_region=0.4); repeatable")
     ap.add_argument("--chemist", type=int, default=None, metavar="N", help="time a propose run on N molecules instead")
     args = ap.parse_args()
     if args.chemist:
@@ -203,12 +205,14 @@ def main() -> None:
     gens = args.generators.split(",")
     if "pymoo-nsga2" in gens:
         ensure_pymoo(Path(args.peer_dir))
+    extra = _settings(";".join(args.settings))
     rows = []
     for task in args.tasks.split(","):
         for seed in range(args.first_seed, args.first_seed + args.seeds):
             for gen in gens:
                 t = time.perf_counter()
-                row = {"task": task, "generator": gen, "seed": seed, **run_cell(task, gen, seed, args.members)}
+                row = {"task": task, "generator": gen, "seed": seed, **extra,
+                       **run_cell(task, gen, seed, args.members, extra)}
                 rows.append(row)
                 print(json.dumps(row), f"# {time.perf_counter() - t:.0f} s", flush=True)
                 if args.out:

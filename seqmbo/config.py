@@ -64,7 +64,7 @@ class RunConfig:
         alerts: molecules only: drop candidates that match a structural alert (RDKit's Brenk and
             NIH lists: reactive and unstable groups) that at most 1% of the offline molecules
             carry (see :mod:`seqmbo.gates.alerts`); unset: the molecule default of
-            :mod:`seqmbo.gates.realism` (off).
+            :mod:`seqmbo.gates.realism` (on).
         allow_elements: molecules: elements allowed beyond the offline data's (``"P,Si"`` or
             ``["P", "Si"]``).
         sa_max: molecules: the SA-score bound (unset: the offline data's 95th percentile).

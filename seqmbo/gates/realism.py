@@ -323,7 +323,7 @@ def chemistry_gates(settings: ChemistrySettings, space, offline: Sequence[str],
 
 # The defaults of molecule runs for settings left unset, chosen on the development tasks zinc-qed
 # and zinc-plogp (scripts/choose_molecule_defaults.py; README "Molecules a chemist would make").
-MOLECULE_DEFAULTS = {"reward": "lcb", "trust_region": 0.0, "alerts": False}
+MOLECULE_DEFAULTS = {"reward": "lcb", "trust_region": 0.0, "alerts": True}
 
 
 def chemistry_settings(cfg, kind: str) -> ChemistrySettings | None:

@@ -42,10 +42,12 @@ def test_gate_allows_what_the_data_carries():
 
 
 def test_alerts_setting_reaches_the_run_gates():
-    assert chemistry_settings(RunConfig(), "molecule").alerts is False  # off unless asked
+    assert chemistry_settings(RunConfig(), "molecule").alerts is True  # on for molecules unless refused
+    assert chemistry_settings(RunConfig(), "dna") is None  # and never on sequences by default
     cfg = RunConfig()
+    cfg.set("alerts", False)
+    assert chemistry_settings(cfg, "molecule").alerts is False
     cfg.set("alerts", True)
-    assert chemistry_settings(cfg, "molecule").alerts is True
     with pytest.raises(InvalidInputError, match="alerts=true applies to molecules"):
         chemistry_settings(cfg, "dna")
     space = MoleculeSpace.from_smiles(CLEAN)

@@ -13,9 +13,18 @@ def test_pmo_settings_reach_the_generator_proxy_and_gates():
     cfg = RunConfig(task=bp.pmo_task("qed"))
     for key, value in bp.PMO_SETTINGS.items():
         cfg.set(key, value)
-    assert cfg.generator_options == {"generations": 10} and cfg.proxy_options == {"warm_epochs": 3}
+    assert cfg.generator_options == {"generations": 5} and cfg.proxy_options == {"warm_epochs": 3}
     gates = chemistry_settings(cfg, "molecule")
     assert gates.chemistry is False and gates.filters is True  # MOSES/PAINS filters stay on
     proxy = make_proxy("ensemble", MoleculeSpace.from_smiles(["CCO"]), seed=0, **cfg.proxy_options)
     assert proxy.train_cfg.for_refit(True).epochs == 3 and proxy.train_cfg.for_refit(False).epochs == 10
     assert len(bp.MPOS) == 7 and bp.pmo_task("qed")["oracle"] == "qed"
+
+
+def test_a_variant_may_set_its_own_start_and_batch():
+    bp = load_script("bench_pmo")
+    variant = {"start": 250, "batch": 500, "generator.generations": 5}
+    assert bp.plan_of(variant, 1000, 1000) == (250, 500, {"generator.generations": 5})
+    assert variant == {"start": 250, "batch": 500, "generator.generations": 5}  # left as it was
+    assert bp.plan_of({"chemistry": False}, 1000, 400) == (1000, 400, {"chemistry": False})
+    assert bp.plan_of(None, 7, 9) == (7, 9, {})

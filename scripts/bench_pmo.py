@@ -37,6 +37,9 @@ PEERS = ("REINVENT", "Graph GA", "Genetic GFN")
 # 5 generations a round instead of 30 (rounds of 500), warm refits of 3 epochs, no data-derived
 # chemistry gates (the MOSES/PAINS filters stay); chosen on aripiprazole_similarity and qed (README)
 PMO_SETTINGS = {"generator.generations": 5, "proxy.warm_epochs": 3, "chemistry": False}
+# under every run's settings: the structural-alert gate (data-derived, like the chemistry gates) stays
+# off in PMO runs, as when their figures were measured; a run's own settings may turn it on
+PROTOCOL = {"alerts": False}
 
 
 def pmo_task(objective: str) -> dict:
@@ -67,7 +70,7 @@ def one_run(objective: str, seed: int, args: argparse.Namespace, variant: str = 
 def plan_of(settings: dict | None, start: int, batch: int) -> tuple[int, int, dict]:
     """A variant's start pool and batch (its ``start``/``batch`` keys, else the given ones) and its
     other run settings."""
-    settings = dict(settings or {})
+    settings = {**PROTOCOL, **(settings or {})}
     return settings.pop("start", start), settings.pop("batch", batch), settings
 
 

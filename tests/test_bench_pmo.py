@@ -24,7 +24,8 @@ def test_pmo_settings_reach_the_generator_proxy_and_gates():
 def test_a_variant_may_set_its_own_start_and_batch():
     bp = load_script("bench_pmo")
     variant = {"start": 250, "batch": 500, "generator.generations": 5}
-    assert bp.plan_of(variant, 1000, 1000) == (250, 500, {"generator.generations": 5})
+    assert bp.plan_of(variant, 1000, 1000) == (250, 500, {"alerts": False, "generator.generations": 5})
     assert variant == {"start": 250, "batch": 500, "generator.generations": 5}  # left as it was
-    assert bp.plan_of({"chemistry": False}, 1000, 400) == (1000, 400, {"chemistry": False})
-    assert bp.plan_of(None, 7, 9) == (7, 9, {})
+    assert bp.plan_of({"chemistry": False}, 1000, 400) == (1000, 400, {"alerts": False, "chemistry": False})
+    assert bp.plan_of({"alerts": True}, 1000, 400)[2] == {"alerts": True}
+    assert bp.plan_of(None, 7, 9) == (7, 9, {"alerts": False})

@@ -28,7 +28,8 @@ from seqmbo._config import with_overrides
 from seqmbo.data.dataset import Dataset
 from seqmbo.generators.base import GeneratorBase, Reward
 from seqmbo.generators.blocks import copy_block, move_block
-from seqmbo.generators.change_memory import allowed_changes, change_memory
+from seqmbo.generators.change_memory import ChangeMemory, allowed_changes, change_memory
+from seqmbo.generators.scan import combine_gains, near_letters, scan_children
 
 
 @dataclass
@@ -58,6 +59,10 @@ class LocalConfig:
             design without gain, no letter whose change lowered the score.
         drift: the parents are the latest designs tied at the best (plateau moves then go on
             from the newest tie, a neutral drift), else the first ones labelled.
+        scan: the share of children that are single-letter changes of the best design drawn
+            without repetition, repaired onto the support (:mod:`seqmbo.generators.scan`).
+        combine: children that write the labels' gains into the best design (all of them,
+            then random halves).
     """
 
     incumbents: int = 8
@@ -71,6 +76,8 @@ class LocalConfig:
     donors: int = 32
     memory: bool = True
     drift: bool = False
+    scan: float = 0.0
+    combine: int = 0
 
 
 class LocalSearchGenerator(GeneratorBase):
@@ -94,27 +101,54 @@ class LocalSearchGenerator(GeneratorBase):
         cfg, space = self.config, dataset.space
         parents = space.encode(self.parents(dataset))
         donors = space.encode(self.donors(dataset)) if cfg.block > 0 else parents
-        allowed = None
+        tokens = space.encode(dataset.designs)
+        memory = allowed = None
+        if cfg.memory or cfg.scan > 0 or cfg.combine > 0:
+            memory = change_memory(tokens, np.asarray(dataset.y, float), space.vocab_size)
         if cfg.memory:
-            memory = change_memory(space.encode(dataset.designs), np.asarray(dataset.y, float), space.vocab_size)
             allowed = [allowed_changes(memory, p) for p in parents]
         want = int(np.ceil(cfg.pool * n))
         seen = set(dataset.designs)
         kept: dict[str, float] = {}
         draws = 0
+        if memory is not None and (cfg.scan > 0 or cfg.combine > 0):
+            first = self._systematic(parents[0], tokens, memory, dataset, want, rng)
+            draws += self._keep(space.decode(first), reward, seen, kept)
         while len(kept) < want and draws < cfg.max_tries * want:
             batch = space.decode(self._children(parents, donors, allowed, 2 * (want - len(kept)), space.vocab_size, rng))
-            draws += len(batch)
-            fresh = [d for d in dict.fromkeys(batch) if d not in seen and d not in kept]
-            if not fresh:
-                continue
+            draws += self._keep(batch, reward, seen, kept)
+        self.last_run = {"parents": len(parents), "children": len(kept), "draws": draws}
+        ranked = sorted(kept.items(), key=lambda kv: -kv[1])
+        return [d for d, _ in ranked[:want]]
+
+    @staticmethod
+    def _keep(batch: list[str], reward: Reward, seen: set[str], kept: dict[str, float]) -> int:
+        """Adds the new designs of ``batch`` on the reward's support to ``kept``; those off it join ``seen``.
+        Returns ``len(batch)``."""
+        fresh = [d for d in dict.fromkeys(batch) if d not in seen and d not in kept]
+        if fresh:
             values = np.asarray(reward(fresh), dtype=np.float64)
             ok = np.isfinite(values)
             seen.update(d for d, good in zip(fresh, ok) if not good)
             kept.update((d, v) for d, v, good in zip(fresh, values, ok) if good)
-        self.last_run = {"parents": len(parents), "children": len(kept), "draws": draws}
-        ranked = sorted(kept.items(), key=lambda kv: -kv[1])
-        return [d for d, _ in ranked[:want]]
+        return len(batch)
+
+    def _systematic(self, best: np.ndarray, tokens: np.ndarray, memory: ChangeMemory, dataset: Dataset, want: int,
+                    rng: np.random.Generator) -> np.ndarray:
+        """The combinations of gains and the scanned single changes of ``best (L,)``, ``(m, L)``."""
+        from seqmbo.gates import BigramSupport
+
+        cfg, vocab = self.config, memory.hurt.shape[1]
+        live = best >= 0
+        combos = combine_gains(best, memory.hurt, cfg.combine, rng) if cfg.combine > 0 else best[None, :0]
+        todo = allowed_changes(memory, best) & ~near_letters(best, tokens, vocab)
+        finite = [d for d, v in zip(dataset.designs, dataset.y) if np.isfinite(v)]
+        pairs = BigramSupport(finite, dataset.space).seen
+        protected = np.zeros(best.shape[0], bool)
+        protected[live] = memory.hurt[np.flatnonzero(live), best[live]]
+        k = int(round(cfg.scan * want))
+        singles = scan_children(best, todo, pairs, protected, k, rng) if k > 0 else best[None, :0]
+        return np.concatenate([combos.reshape(-1, best.shape[0]), singles.reshape(-1, best.shape[0])])
 
     def parents(self, dataset: Dataset) -> list[str]:
         """The designs tied at the best finite score, at most ``incumbents`` (see ``drift``)."""

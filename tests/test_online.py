@@ -93,7 +93,8 @@ def test_cli_rounds_and_resume_errors(capsys, tmp_path):
 def test_local_search_rounds_stay_near_the_best_labelled_designs(tmp_path):
     seqmbo.design(TASK, "local", rounds=2, batch=12, budget=60, start=16, n=10, seed=3, out=tmp_path / "run",
                   proxy_options={"members": 2, "min_steps": 20, "epochs": 1},
-                  generator_options={"block": 0.0, "memory": False, "drift": False, "pool": 1.0})  # letter moves
+                  generator_options={"block": 0.0, "memory": False, "drift": False, "scan": 0.0, "combine": 0,
+                                     "pool": 1.0})  # letter moves
     labels = pd.read_csv(tmp_path / "run" / "labels.csv")
     designs, y = labels["sequence"].tolist(), np.nan_to_num(labels["oracle"].to_numpy(dtype=float), nan=-1.0)
     batches = pd.read_csv(tmp_path / "run" / "rounds.csv")["batch"].tolist()

@@ -16,6 +16,11 @@ a window of a parent moved to another offset of it, or a window of a donor (one 
 ``donors`` best labelled designs) copied over the parent at the same or at another offset.
 They relocate a feature made of several spaced letters in one step, which letter changes
 cannot do without losing it on the way (an Ehrlich motif that must make room for another).
+
+Before those, a share ``scan`` of the children scans the best design's single-letter changes
+without repetition and ``combine`` children write every gain the labels show into it
+(:mod:`seqmbo.generators.scan`): on a product of per-feature terms, gains on different features
+compose, so the gains found one by one join in one design a round later.
 """
 
 from __future__ import annotations
@@ -36,9 +41,9 @@ from seqmbo.generators.scan import combine_gains, near_letters, scan_children
 class LocalConfig:
     """Settings of :class:`LocalSearchGenerator`.
 
-    ``block``, ``window`` and ``memory`` were chosen on development instances 11-22 of the
-    Ehrlich family of ``ehrlich-32-32-4-4`` (``scripts/ehrlich_dev.py local``), never on a
-    reported instance.
+    ``block``, ``window``, ``memory``, ``scan`` and ``combine`` were chosen on development
+    instances 11-22 of the Ehrlich family of ``ehrlich-32-32-4-4`` (``scripts/ehrlich_dev.py
+    local``), never on a reported instance.
 
     Attributes:
         incumbents: at most this many parents: the designs tied at the best score (the best
@@ -72,12 +77,12 @@ class LocalConfig:
     pool: float = 1.0
     max_tries: int = 50
     block: float = 0.5
-    window: float = 0.125
+    window: float = 0.25
     donors: int = 32
     memory: bool = True
     drift: bool = False
-    scan: float = 0.0
-    combine: int = 0
+    scan: float = 0.5
+    combine: int = 8
 
 
 class LocalSearchGenerator(GeneratorBase):

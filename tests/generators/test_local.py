@@ -7,7 +7,7 @@ from seqmbo.generators import GENERATORS, make_generator
 from seqmbo.spaces import dna
 
 SPACE = dna(6)
-LETTERS = {"block": 0.0, "memory": False, "drift": False}  # letter moves only (blocks: test_blocks.py)
+LETTERS = {"block": 0.0, "memory": False, "drift": False, "scan": 0.0, "combine": 0}  # letter moves only (blocks: test_blocks.py)
 
 
 def count_a(designs):

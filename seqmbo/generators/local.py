@@ -34,7 +34,7 @@ from seqmbo.data.dataset import Dataset
 from seqmbo.generators.base import GeneratorBase, Reward
 from seqmbo.generators.blocks import copy_block, move_block
 from seqmbo.generators.change_memory import ChangeMemory, allowed_changes, change_memory
-from seqmbo.generators.scan import combine_gains, near_letters, scan_children
+from seqmbo.generators.scan import combine_gains, near_letters, probe_children, scan_children
 
 
 @dataclass
@@ -68,6 +68,11 @@ class LocalConfig:
             without repetition, repaired onto the support (:mod:`seqmbo.generators.scan`).
         combine: children that write the labels' gains into the best design (all of them,
             then random halves).
+        probe: at most this many children a round each write one letter pair never seen in a
+            feasible labelled design into the best design (once per pair in a run), *off the
+            reward's support on purpose*: the label tells whether the pair is feasible. A probe
+            labelled at the data's minimum counts as infeasible and is left out of the data the
+            generator learns from; one above it puts its pair on the support of later rounds.
     """
 
     incumbents: int = 8
@@ -83,6 +88,7 @@ class LocalConfig:
     drift: bool = False
     scan: float = 0.5
     combine: int = 8
+    probe: int = 0
 
 
 class LocalSearchGenerator(GeneratorBase):
@@ -93,9 +99,11 @@ class LocalSearchGenerator(GeneratorBase):
     def __init__(self, config: LocalConfig | None = None, **overrides) -> None:
         self.config = with_overrides(config or LocalConfig(), overrides, "generator 'local'")
         self.last_run: dict[str, int] = {}
+        self.probed: dict[tuple[int, int], str] = {}
 
     def propose(self, reward: Reward, n: int, dataset: Dataset, rng: np.random.Generator) -> list[str]:
-        """``ceil(pool * n)`` distinct children on the reward's support, best reward first.
+        """``ceil(pool * n)`` distinct children on the reward's support, best reward first (the
+        ``probe`` children, off it, come before them).
 
         Args:
             reward: the run's reward (``-inf``/``nan`` off the support).
@@ -104,6 +112,8 @@ class LocalSearchGenerator(GeneratorBase):
             rng: the only source of randomness.
         """
         cfg, space = self.config, dataset.space
+        seen = set(dataset.designs)
+        dataset = self._without_failed_probes(dataset)
         parents = space.encode(self.parents(dataset))
         donors = space.encode(self.donors(dataset)) if cfg.block > 0 else parents
         tokens = space.encode(dataset.designs)
@@ -113,18 +123,20 @@ class LocalSearchGenerator(GeneratorBase):
         if cfg.memory:
             allowed = [allowed_changes(memory, p) for p in parents]
         want = int(np.ceil(cfg.pool * n))
-        seen = set(dataset.designs)
         kept: dict[str, float] = {}
         draws = 0
+        probes = self._probes(parents[0], memory, dataset, seen, rng) if cfg.probe > 0 and memory is not None else []
+        seen.update(probes)
+        want -= len(probes)
         if memory is not None and (cfg.scan > 0 or cfg.combine > 0):
             first = self._systematic(parents[0], tokens, memory, dataset, want, rng)
             draws += self._keep(space.decode(first), reward, seen, kept)
         while len(kept) < want and draws < cfg.max_tries * want:
             batch = space.decode(self._children(parents, donors, allowed, 2 * (want - len(kept)), space.vocab_size, rng))
             draws += self._keep(batch, reward, seen, kept)
-        self.last_run = {"parents": len(parents), "children": len(kept), "draws": draws}
+        self.last_run = {"parents": len(parents), "children": len(kept), "draws": draws, "probes": len(probes)}
         ranked = sorted(kept.items(), key=lambda kv: -kv[1])
-        return [d for d, _ in ranked[:want]]
+        return probes + [d for d, _ in ranked[:want]]
 
     @staticmethod
     def _keep(batch: list[str], reward: Reward, seen: set[str], kept: dict[str, float]) -> int:
@@ -141,19 +153,37 @@ class LocalSearchGenerator(GeneratorBase):
     def _systematic(self, best: np.ndarray, tokens: np.ndarray, memory: ChangeMemory, dataset: Dataset, want: int,
                     rng: np.random.Generator) -> np.ndarray:
         """The combinations of gains and the scanned single changes of ``best (L,)``, ``(m, L)``."""
-        from seqmbo.gates import BigramSupport
-
         cfg, vocab = self.config, memory.hurt.shape[1]
-        live = best >= 0
         combos = combine_gains(best, memory.hurt, cfg.combine, rng) if cfg.combine > 0 else best[None, :0]
         todo = allowed_changes(memory, best) & ~near_letters(best, tokens, vocab)
-        finite = [d for d, v in zip(dataset.designs, dataset.y) if np.isfinite(v)]
-        pairs = BigramSupport(finite, dataset.space).seen
-        protected = np.zeros(best.shape[0], bool)
-        protected[live] = memory.hurt[np.flatnonzero(live), best[live]]
+        pairs, protected = _pairs_and_protected(best, memory, dataset)
         k = int(round(cfg.scan * want))
         singles = scan_children(best, todo, pairs, protected, k, rng) if k > 0 else best[None, :0]
         return np.concatenate([combos.reshape(-1, best.shape[0]), singles.reshape(-1, best.shape[0])])
+
+    def _probes(self, best: np.ndarray, memory: ChangeMemory, dataset: Dataset, seen: set[str],
+                rng: np.random.Generator) -> list[str]:
+        """Up to ``probe`` new designs, each ``best (L,)`` with one unseen, unprobed letter pair written in."""
+        pairs, protected = _pairs_and_protected(best, memory, dataset)
+        todo = [(int(a), int(b)) for a, b in zip(*np.nonzero(~pairs)) if (int(a), int(b)) not in self.probed]
+        order = [todo[i] for i in rng.permutation(len(todo))]
+        children, held = probe_children(best, order[: 4 * self.config.probe], pairs, protected, rng)
+        out: list[str] = []
+        for design, pair in zip(dataset.space.decode(children), held):
+            if design not in seen and design not in out and len(out) < self.config.probe:
+                out.append(design)
+                self.probed[pair] = design
+        return out
+
+    def _without_failed_probes(self, dataset: Dataset) -> Dataset:
+        """``dataset`` less this generator's probes labelled at its minimum score (taken as infeasible)."""
+        if not self.probed:
+            return dataset
+        probes, floor = set(self.probed.values()), float(np.min(dataset.y))
+        keep = [i for i, (d, v) in enumerate(zip(dataset.designs, dataset.y)) if not (d in probes and v <= floor)]
+        if len(keep) == len(dataset.designs):
+            return dataset
+        return Dataset([dataset.designs[i] for i in keep], np.asarray(dataset.y)[keep], dataset.space)
 
     def parents(self, dataset: Dataset) -> list[str]:
         """The designs tied at the best finite score, at most ``incumbents`` (see ``drift``)."""
@@ -212,6 +242,17 @@ class LocalSearchGenerator(GeneratorBase):
             else:
                 donor = donors[rng.integers(len(donors))]
                 child[i] = copy_block(parent, donor, max_window, kind == 1, rng)
+
+
+def _pairs_and_protected(best: np.ndarray, memory: ChangeMemory, dataset: Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """The letter pairs of the labelled designs ``(V, V)`` and the load-bearing positions of ``best`` ``(L,)``."""
+    from seqmbo.gates import BigramSupport
+
+    finite = [d for d, v in zip(dataset.designs, dataset.y) if np.isfinite(v)]
+    live = best >= 0
+    protected = np.zeros(best.shape[0], bool)
+    protected[live] = memory.hurt[np.flatnonzero(live), best[live]]
+    return BigramSupport(finite, dataset.space).seen, protected
 
 
 def _draw_changes(row: np.ndarray, allowed: np.ndarray, count: int, rng: np.random.Generator) -> bool:

@@ -135,3 +135,41 @@ def combine_gains(parent: np.ndarray, gains: np.ndarray, count: int, rng: np.ran
             keys.add(child.tobytes())
             out.append(child)
     return np.asarray(out, dtype=parent.dtype).reshape(-1, parent.shape[0])
+
+
+def probe_children(best: np.ndarray, pairs: list[tuple[int, int]], seen: np.ndarray, protected: np.ndarray,
+                   rng: np.random.Generator) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """``best`` with each unseen letter pair of ``pairs`` written in once, to learn whether it is feasible.
+
+    Each child holds its pair at a position whose letters are not ``protected`` and whose other
+    new pairs are ``seen``, so the pair is the child's only pair off the support. Positions that
+    need one change (the parent already has one of the two letters there) come first: such a
+    child is also a single-letter change of the parent.
+
+    Args:
+        best: ``(L,)`` token ids (no padding inside).
+        pairs: the unseen pairs ``(a, b)`` to write in, in the order to try.
+        seen: ``(V, V)`` bool: the pairs on the support.
+        protected: ``(L,)`` bool: load-bearing positions, never changed.
+        rng: the only source of randomness.
+
+    Returns:
+        ``(m, L)`` children and the ``m`` pairs they hold (a pair with no fitting position is left out).
+    """
+    live = int((best >= 0).sum())
+    out, held = [], []
+    for a, b in pairs:
+        p = np.arange(live - 1)
+        fits = ~protected[p] | (best[p] == a)
+        fits &= ~protected[p + 1] | (best[p + 1] == b)
+        fits &= np.r_[True, seen[best[p[1:] - 1], a]] & np.r_[seen[b, best[p[:-1] + 2]], True]
+        if not fits.any():
+            continue
+        cost = (best[p] != a).astype(int) + (best[p + 1] != b)
+        cheapest = p[fits & (cost == cost[fits].min())]
+        q = int(cheapest[rng.integers(cheapest.size)])
+        child = best.copy()
+        child[q], child[q + 1] = a, b
+        out.append(child)
+        held.append((a, b))
+    return np.asarray(out, dtype=best.dtype).reshape(-1, best.shape[0]), held

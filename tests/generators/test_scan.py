@@ -3,9 +3,10 @@
 import numpy as np
 
 from seqmbo.data import Dataset
+from seqmbo.gates import BigramSupport
 from seqmbo.generators.change_memory import change_memory, one_letter_pairs
 from seqmbo.generators.local import LocalSearchGenerator
-from seqmbo.generators.scan import combine_gains, near_letters, scan_children
+from seqmbo.generators.scan import combine_gains, near_letters, probe_children, scan_children
 from seqmbo.oracles.ehrlich import EhrlichFunction, EhrlichOracle
 from seqmbo.spaces import SequenceSpace
 
@@ -130,3 +131,50 @@ def test_the_local_generator_scans_the_best_design_without_repeating_a_change():
         if y.max() > fn.score_tokens(best[None])[0]:
             break
     assert len(changes) >= 16
+
+
+def test_a_probe_writes_its_pair_in_with_the_fewest_changes_and_no_other_unseen_pair():
+    best = np.array([0, 1, 2, 3, 0, 1])
+    seen = np.ones((4, 4), bool)
+    seen[3, 3] = seen[1, 1] = seen[2, 0] = False
+    protected = np.array([False, False, True, False, False, False])
+    pairs = [(3, 3), (2, 0), (1, 1)]
+    out, held = probe_children(best, pairs, seen, protected, np.random.default_rng(0))
+    assert held == pairs
+    assert out[0].tolist() == [0, 1, 2, 3, 3, 1]  # one change; 3-3 at 0-1 needs two, at 4-5 makes (3, 3) twice
+    assert out[1].tolist() in ([0, 1, 2, 0, 0, 1], [0, 1, 2, 2, 0, 1])  # the protected 2 kept as the first letter
+    assert out[2].tolist() in ([1, 1, 2, 3, 0, 1], [0, 1, 2, 3, 1, 1])  # the two one-change places
+    for child, (a, b) in zip(out, pairs):
+        off = [(int(x), int(y)) for x, y in zip(child[:-1], child[1:]) if not seen[x, y]]
+        assert set(off) == {(a, b)}
+    none, left = probe_children(best, pairs, seen, np.ones(6, bool), np.random.default_rng(0))
+    assert none.shape == (0, 6) and left == []
+
+
+def test_the_local_generator_probes_each_unseen_pair_once_and_learns_from_the_feasible_ones():
+    fn, oracle, space = toy_ehrlich()
+    designs = oracle.sample(12, np.random.default_rng(1))
+    y = oracle(designs)
+
+    def support(ds):
+        return BigramSupport([d for d, v in zip(ds, y) if np.isfinite(v)], space)
+
+    gen = LocalSearchGenerator(probe=6, scan=0.5, combine=0, block=0.0, incumbents=1)
+    probed: set[tuple[int, int]] = set()
+    outcome = []
+    for r in range(3):
+        seen = support(designs).seen
+        flat = lambda ds, s=support(designs): np.where(s(ds), 0.0, -np.inf)  # noqa: E731
+        new = gen.propose(flat, 16, Dataset(designs, np.nan_to_num(y), space), np.random.default_rng(r))
+        probes, rest = new[: gen.last_run["probes"]], new[gen.last_run["probes"]:]
+        assert len(probes) == 6 and len(new) == 16 and support(designs)(rest).all()
+        for t in space.encode(probes):
+            off = {(int(a), int(b)) for a, b in zip(t[:-1], t[1:]) if not seen[a, b]}
+            assert len(off) == 1 and not off & probed  # one unseen pair each, never probed before
+            probed |= off
+        labels = oracle(new)
+        outcome += list(np.isfinite(labels[: len(probes)]))
+        designs, y = designs + new, np.concatenate([y, labels])
+    assert 0 < sum(outcome) < len(outcome)  # some probed pairs are feasible, some are not
+    kept = gen._without_failed_probes(Dataset(designs, np.nan_to_num(y), space))
+    assert set(designs) - set(kept.designs) == {d for d, v in zip(designs, y) if not np.isfinite(v)}

@@ -73,6 +73,10 @@ class LocalConfig:
             reward's support on purpose*: the label tells whether the pair is feasible. A probe
             labelled at the data's minimum counts as infeasible and is left out of the data the
             generator learns from; one above it puts its pair on the support of later rounds.
+            The run's support gate lets them through (``off_support``).
+        probe_late: probe only in rounds where the scan of the best design has run out (fewer
+            changes left than its share ``scan``), and only with the batch the scan and the
+            combinations leave; else probe every round before them.
     """
 
     incumbents: int = 8
@@ -88,7 +92,8 @@ class LocalConfig:
     drift: bool = False
     scan: float = 0.5
     combine: int = 8
-    probe: int = 0
+    probe: int = 128
+    probe_late: bool = True
 
 
 class LocalSearchGenerator(GeneratorBase):
@@ -100,6 +105,7 @@ class LocalSearchGenerator(GeneratorBase):
         self.config = with_overrides(config or LocalConfig(), overrides, "generator 'local'")
         self.last_run: dict[str, int] = {}
         self.probed: dict[tuple[int, int], str] = {}
+        self.off_support: list[str] = []
 
     def propose(self, reward: Reward, n: int, dataset: Dataset, rng: np.random.Generator) -> list[str]:
         """``ceil(pool * n)`` distinct children on the reward's support, best reward first (the
@@ -125,12 +131,17 @@ class LocalSearchGenerator(GeneratorBase):
         want = int(np.ceil(cfg.pool * n))
         kept: dict[str, float] = {}
         draws = 0
-        probes = self._probes(parents[0], memory, dataset, seen, rng) if cfg.probe > 0 and memory is not None else []
-        seen.update(probes)
-        want -= len(probes)
+        spent = False
         if memory is not None and (cfg.scan > 0 or cfg.combine > 0):
-            first = self._systematic(parents[0], tokens, memory, dataset, want, rng)
-            draws += self._keep(space.decode(first), reward, seen, kept)
+            combos, singles = self._systematic(parents[0], tokens, memory, dataset, want, rng)
+            spent = len(singles) < int(round(cfg.scan * want))
+            draws += self._keep(space.decode(np.concatenate([combos, singles])), reward, seen, kept)
+        probes = []
+        if cfg.probe > 0 and memory is not None and (spent or not cfg.probe_late):
+            probes = self._probes(parents[0], memory, dataset, seen, min(cfg.probe, want - len(kept)), rng)
+        seen.update(probes)
+        self.off_support = probes  # the run's support gate lets them through
+        want -= len(probes)
         while len(kept) < want and draws < cfg.max_tries * want:
             batch = space.decode(self._children(parents, donors, allowed, 2 * (want - len(kept)), space.vocab_size, rng))
             draws += self._keep(batch, reward, seen, kept)
@@ -151,26 +162,26 @@ class LocalSearchGenerator(GeneratorBase):
         return len(batch)
 
     def _systematic(self, best: np.ndarray, tokens: np.ndarray, memory: ChangeMemory, dataset: Dataset, want: int,
-                    rng: np.random.Generator) -> np.ndarray:
-        """The combinations of gains and the scanned single changes of ``best (L,)``, ``(m, L)``."""
+                    rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """The combinations of gains and the scanned single changes of ``best (L,)``, each ``(m, L)``."""
         cfg, vocab = self.config, memory.hurt.shape[1]
         combos = combine_gains(best, memory.hurt, cfg.combine, rng) if cfg.combine > 0 else best[None, :0]
         todo = allowed_changes(memory, best) & ~near_letters(best, tokens, vocab)
         pairs, protected = _pairs_and_protected(best, memory, dataset)
         k = int(round(cfg.scan * want))
         singles = scan_children(best, todo, pairs, protected, k, rng) if k > 0 else best[None, :0]
-        return np.concatenate([combos.reshape(-1, best.shape[0]), singles.reshape(-1, best.shape[0])])
+        return combos.reshape(-1, best.shape[0]), singles.reshape(-1, best.shape[0])
 
-    def _probes(self, best: np.ndarray, memory: ChangeMemory, dataset: Dataset, seen: set[str],
+    def _probes(self, best: np.ndarray, memory: ChangeMemory, dataset: Dataset, seen: set[str], k: int,
                 rng: np.random.Generator) -> list[str]:
-        """Up to ``probe`` new designs, each ``best (L,)`` with one unseen, unprobed letter pair written in."""
+        """Up to ``k`` new designs, each ``best (L,)`` with one unseen, unprobed letter pair written in."""
         pairs, protected = _pairs_and_protected(best, memory, dataset)
         todo = [(int(a), int(b)) for a, b in zip(*np.nonzero(~pairs)) if (int(a), int(b)) not in self.probed]
         order = [todo[i] for i in rng.permutation(len(todo))]
-        children, held = probe_children(best, order[: 4 * self.config.probe], pairs, protected, rng)
+        children, held = probe_children(best, order[: 4 * k], pairs, protected, rng)
         out: list[str] = []
         for design, pair in zip(dataset.space.decode(children), held):
-            if design not in seen and design not in out and len(out) < self.config.probe:
+            if design not in seen and design not in out and len(out) < k:
                 out.append(design)
                 self.probed[pair] = design
         return out

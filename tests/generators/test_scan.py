@@ -159,7 +159,11 @@ def test_the_local_generator_probes_each_unseen_pair_once_and_learns_from_the_fe
     def support(ds):
         return BigramSupport([d for d, v in zip(ds, y) if np.isfinite(v)], space)
 
-    gen = LocalSearchGenerator(probe=6, scan=0.5, combine=0, block=0.0, incumbents=1)
+    late = LocalSearchGenerator(probe=6, scan=0.5, combine=0, block=0.0, incumbents=1)
+    flat = lambda ds, s=support(designs): np.where(s(ds), 0.0, -np.inf)  # noqa: E731
+    late.propose(flat, 16, Dataset(designs, np.nan_to_num(y), space), np.random.default_rng(0))
+    assert late.last_run["probes"] == 0 and late.off_support == []  # the scan of the best is not spent yet
+    gen = LocalSearchGenerator(probe=6, probe_late=False, scan=0.5, combine=0, block=0.0, incumbents=1)
     probed: set[tuple[int, int]] = set()
     outcome = []
     for r in range(3):

@@ -41,7 +41,7 @@ from seqmbo.generators.scan import combine_gains, near_letters, probe_children, 
 class LocalConfig:
     """Settings of :class:`LocalSearchGenerator`.
 
-    ``block``, ``window``, ``memory``, ``scan`` and ``combine`` were chosen on development
+    ``block``, ``window``, ``memory``, ``scan``, ``combine`` and ``probe`` were chosen on development
     instances 11-22 of the Ehrlich family of ``ehrlich-32-32-4-4`` (``scripts/ehrlich_dev.py
     local``), never on a reported instance.
 

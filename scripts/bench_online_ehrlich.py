@@ -18,6 +18,10 @@ that this script builds under the system's temporary folder (torch 2.13.0 instal
 the local CPU wheel, then pytorch-holo under a constraint pinning torch), never a project
 dependency. The GA runs at holo's default mutation probability (0.2) and at 1/L. The script checks
 that holo's Ehrlich and seqmbo's agree on the start designs before comparing.
+
+With ``--generator local`` at ``pool = 1`` the generator returns exactly the batch and the proxy
+only orders it (which of several designs tied at the best is labelled first), so the proxy is
+fitted cheaply (:data:`ORDER_ONLY_PROXY`; ``--full-proxy`` fits it in full).
 """
 
 from __future__ import annotations
@@ -94,12 +98,27 @@ def start_designs(task, batch: int, seed: int) -> list[str]:
     return start_pool(task, OnlineSettings(1, batch, start=batch), Cached(task.oracle.inner), seed).designs
 
 
+# The ``local`` generator with ``pool = 1`` returns exactly the batch: the proxy only orders its labels
+# (and so which of several designs tied at the best is labelled first), so one epoch of a small fit does.
+ORDER_ONLY_PROXY = {"members": 1, "epochs": 1, "min_steps": 0, "warm_epochs": 1}
+
+
+def run_settings(args: argparse.Namespace) -> dict:
+    """The run settings of ``--settings``, with :data:`ORDER_ONLY_PROXY` when the proxy only orders the batch
+    (``--generator local`` at ``pool = 1``, no ``proxy_options`` given, unless ``--full-proxy``)."""
+    settings = json.loads(args.settings)
+    pool = settings.get("generator_options", {}).get("pool", 1)
+    if args.generator == "local" and pool == 1 and "proxy_options" not in settings and not args.full_proxy:
+        settings["proxy_options"] = dict(ORDER_ONLY_PROXY)
+    return settings
+
+
 def run_seqmbo(task_name: str, seed: int, args: argparse.Namespace) -> dict:
     from seqmbo.online import online
 
     t0 = time.perf_counter()
     res = online(task_name, args.generator, args.proxy, rounds=args.rounds, batch=args.batch, start=args.batch,
-                 seed=seed, **json.loads(args.settings))
+                 seed=seed, **run_settings(args))
     rows = res.metrics["rounds_table"]
     return {"seed": seed, "best_per_round": [r["best"] for r in rows], "time_s": time.perf_counter() - t0,
             "time_round_mean_s": res.metrics["time_round_mean_s"], "peak_rss_mb": res.metrics["peak_rss_mb"]}
@@ -166,7 +185,10 @@ def main() -> None:
     p.add_argument("--proxy", default="ensemble")
     p.add_argument("--settings", default="{}", help="JSON of further run settings (e.g. generator_options)")
     p.add_argument("--no-peer", action="store_true")
+    p.add_argument("--full-proxy", action="store_true",
+                   help="fit the proxy in full even where it only orders the batch (local at pool 1)")
     args = p.parse_args()
+    print(json.dumps({"run_settings": run_settings(args)}), flush=True)
     from seqmbo.run import set_threads
     from seqmbo.tasks import load_task
 

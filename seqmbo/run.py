@@ -109,7 +109,8 @@ def execute(cfg: RunConfig, out: str | Path | None = None, task=None, force: boo
     calibrate = _calibrates(cfg, gen) and not mo.is_multi(task)
     with stage("calibrating the proxy", times, "time_calibration_s", skip=not calibrate):
         quality = proxy_calibration(cfg, space, data, proxy, sealed) if calibrate else {}
-    base_support = make_support(cfg, space, data.designs)  # bigram, or the chemistry gates for molecules
+    invalid = set(data.info.get("invalid", ()))  # labelled designs the oracle called invalid (online rounds)
+    base_support = make_support(cfg, space, [d for d in data.designs if d not in invalid])  # bigram, or chemistry
     support = mo.constraint_support(task, base_support)
     reward = mo.make_reward(proxy, space, cfg, support)
     with stage(f"generating ({name_of(cfg.generator)})", times, "time_generate_s"), sealed():
@@ -189,7 +190,8 @@ def gate_and_select(cfg: RunConfig, space, data, gen, reward, support, raw: list
     from seqmbo.gates import AllOf, select_diverse
 
     gates = AllOf(*make_gates(cfg, space, gen, support))
-    kept = [d for d, k in zip(raw, gates(raw, data.designs)) if k]
+    probes = set(getattr(gen, "off_support", ()))  # proposed off the support on purpose (local's probes)
+    kept = [d for d, k in zip(raw, gates(raw, data.designs)) if k or d in probes]
     removed = dict(gates.removed)
     if gen.uses_reward and kept:
         from seqmbo.multiobjective import selection_order

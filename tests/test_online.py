@@ -93,7 +93,8 @@ def test_cli_rounds_and_resume_errors(capsys, tmp_path):
 def test_local_search_rounds_stay_near_the_best_labelled_designs(tmp_path):
     seqmbo.design(TASK, "local", rounds=2, batch=12, budget=60, start=16, n=10, seed=3, out=tmp_path / "run",
                   proxy_options={"members": 2, "min_steps": 20, "epochs": 1},
-                  generator_options={"block": 0.0, "memory": False, "drift": False, "pool": 1.0})  # letter moves
+                  generator_options={"block": 0.0, "memory": False, "drift": False, "scan": 0.0, "combine": 0,
+                                     "pool": 1.0})  # letter moves
     labels = pd.read_csv(tmp_path / "run" / "labels.csv")
     designs, y = labels["sequence"].tolist(), np.nan_to_num(labels["oracle"].to_numpy(dtype=float), nan=-1.0)
     batches = pd.read_csv(tmp_path / "run" / "rounds.csv")["batch"].tolist()
@@ -106,3 +107,18 @@ def test_local_search_rounds_stay_near_the_best_labelled_designs(tmp_path):
             mixed = any(all(c in (p, q) for c, p, q in zip(d, s, t)) for s in tied for t in tied)
             assert near or mixed
         start += size
+
+
+@pytest.mark.slow  # about 11 s, most of it the run's fixed cost
+def test_local_probes_pass_the_support_gate_and_the_invalid_ones_leave_the_support(tmp_path):
+    from seqmbo.generators.local import LocalSearchGenerator
+
+    gen = LocalSearchGenerator(probe=3, probe_late=False)
+    seqmbo.design(TASK, gen, rounds=2, batch=8, start=16, n=8, seed=3, out=tmp_path,
+                  proxy_options={"members": 1, "epochs": 1, "min_steps": 0, "warm_epochs": 1})
+    labels = pd.read_csv(tmp_path / "labels.csv")
+    designs, y = labels.iloc[:, 0].astype(str).tolist(), labels["oracle"].to_numpy(float)
+    probes = set(gen.probed.values())
+    assert len(probes) == 6 and probes <= set(designs)  # 3 a round, none removed by the support gate
+    invalid = {d for d, v in zip(designs, y) if not np.isfinite(v)}
+    assert invalid and invalid <= probes  # only probes are infeasible: their banned pairs stay off the support

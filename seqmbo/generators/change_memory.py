@@ -46,24 +46,57 @@ def change_memory(tokens: np.ndarray, y: np.ndarray, vocab: int) -> ChangeMemory
     tried = np.zeros((width, vocab, vocab), dtype=bool)
     ok = np.flatnonzero(np.isfinite(y))
     x, s = tokens[ok], np.asarray(y, dtype=np.float64)[ok]
-    for i in range(len(x) - 1):
-        diff = x[i + 1:] != x[i]
-        near = np.flatnonzero(diff.sum(1) == 1)
-        if near.size == 0:
-            continue
-        j = near + i + 1
-        p = diff[near].argmax(1)
-        a, b = x[j, p], x[i, p]  # i has b at p, j has a
-        if (a < 0).any() or (b < 0).any():
-            keep = (a >= 0) & (b >= 0)
-            j, p, a, b = j[keep], p[keep], a[keep], b[keep]
-        up = s[j] > s[i]  # b -> a raised the score
-        down = s[j] < s[i]
-        hurt[p[up], a[up]] = True  # a -> b lowered it
-        hurt[p[down], b[down]] = True
-        tried[p[~up], b[~up], a[~up]] = True
-        tried[p[~down], a[~down], b[~down]] = True
+    i, j, p = one_letter_pairs(x)
+    a, b = x[j, p], x[i, p]  # i has b at p, j has a
+    keep = (a >= 0) & (b >= 0)
+    i, j, p, a, b = i[keep], j[keep], p[keep], a[keep], b[keep]
+    up = s[j] > s[i]  # b -> a raised the score
+    down = s[j] < s[i]
+    hurt[p[up], a[up]] = True  # a -> b lowered it
+    hurt[p[down], b[down]] = True
+    tried[p[~up], b[~up], a[~up]] = True
+    tried[p[~down], a[~down], b[~down]] = True
     return ChangeMemory(hurt, tried)
+
+
+def one_letter_pairs(tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every pair of rows that differ at exactly one position.
+
+    Rows equal but for position ``p`` share the hash of their letters with ``p`` left out, so
+    each position takes one sort of ``N`` hashes (``O(L N log N)`` in all, instead of comparing
+    every pair); hash collisions are ruled out by comparing the rows found.
+
+    Args:
+        tokens: ``(N, L)`` token ids.
+
+    Returns:
+        ``(i, j, p)``: ``(M,)`` arrays with ``i < j`` and ``tokens[i]``, ``tokens[j]`` differing at
+        position ``p`` alone.
+    """
+    n, width = tokens.shape
+    found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    if n < 2:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    weights = np.random.default_rng(0).integers(1, 2**63, size=width, dtype=np.uint64) | np.uint64(1)
+    x = tokens.astype(np.int64).view(np.uint64)
+    with np.errstate(over="ignore"):
+        total = (x * weights).sum(1, dtype=np.uint64)
+        for p in range(width):
+            key = total - x[:, p] * weights[p]
+            order = np.argsort(key, kind="stable")
+            ks = key[order]
+            bounds = np.concatenate([[0], np.flatnonzero(ks[1:] != ks[:-1]) + 1, [n]])
+            sizes = np.diff(bounds)
+            for size in np.unique(sizes[sizes > 1]):  # the runs of one size at once
+                lo = bounds[:-1][sizes == size][:, None]
+                a, b = np.triu_indices(size, 1)
+                found.append((order[lo + a].ravel(), order[lo + b].ravel(), np.full(lo.size * a.size, p)))
+    if not found:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    i, j, p = (np.concatenate(col) for col in zip(*found))
+    i, j = np.minimum(i, j), np.maximum(i, j)
+    exact = (tokens[i] != tokens[j]).sum(1) == 1  # equal hashes of equal rows, not a collision
+    return i[exact], j[exact], p[exact]
 
 
 def allowed_changes(memory: ChangeMemory, parent: np.ndarray) -> np.ndarray:

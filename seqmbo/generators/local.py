@@ -16,6 +16,11 @@ a window of a parent moved to another offset of it, or a window of a donor (one 
 ``donors`` best labelled designs) copied over the parent at the same or at another offset.
 They relocate a feature made of several spaced letters in one step, which letter changes
 cannot do without losing it on the way (an Ehrlich motif that must make room for another).
+
+Before those, a share ``scan`` of the children scans the best design's single-letter changes
+without repetition and ``combine`` children write every gain the labels show into it
+(:mod:`seqmbo.generators.scan`): on a product of per-feature terms, gains on different features
+compose, so the gains found one by one join in one design a round later.
 """
 
 from __future__ import annotations
@@ -28,16 +33,17 @@ from seqmbo._config import with_overrides
 from seqmbo.data.dataset import Dataset
 from seqmbo.generators.base import GeneratorBase, Reward
 from seqmbo.generators.blocks import copy_block, move_block
-from seqmbo.generators.change_memory import allowed_changes, change_memory
+from seqmbo.generators.change_memory import ChangeMemory, allowed_changes, change_memory
+from seqmbo.generators.scan import combine_gains, near_letters, probe_children, scan_children
 
 
 @dataclass
 class LocalConfig:
     """Settings of :class:`LocalSearchGenerator`.
 
-    ``block``, ``window`` and ``memory`` were chosen on development instances 11-22 of the
-    Ehrlich family of ``ehrlich-32-32-4-4`` (``scripts/ehrlich_dev.py local``), never on a
-    reported instance.
+    ``block``, ``window``, ``memory``, ``scan``, ``combine`` and ``probe`` were chosen on development
+    instances 11-22 of the Ehrlich family of ``ehrlich-32-32-4-4`` (``scripts/ehrlich_dev.py
+    local``), never on a reported instance.
 
     Attributes:
         incumbents: at most this many parents: the designs tied at the best score (the best
@@ -58,6 +64,19 @@ class LocalConfig:
             design without gain, no letter whose change lowered the score.
         drift: the parents are the latest designs tied at the best (plateau moves then go on
             from the newest tie, a neutral drift), else the first ones labelled.
+        scan: the share of children that are single-letter changes of the best design drawn
+            without repetition, repaired onto the support (:mod:`seqmbo.generators.scan`).
+        combine: children that write the labels' gains into the best design (all of them,
+            then random halves).
+        probe: at most this many children a round each write one letter pair never seen in a
+            feasible labelled design into the best design (once per pair in a run), *off the
+            reward's support on purpose*: the label tells whether the pair is feasible. A probe
+            labelled at the data's minimum counts as infeasible and is left out of the data the
+            generator learns from; one above it puts its pair on the support of later rounds.
+            The run's support gate lets them through (``off_support``).
+        probe_late: probe only in rounds where the scan of the best design has run out (fewer
+            changes left than its share ``scan``), and only with the batch the scan and the
+            combinations leave; else probe every round before them.
     """
 
     incumbents: int = 8
@@ -67,10 +86,14 @@ class LocalConfig:
     pool: float = 1.0
     max_tries: int = 50
     block: float = 0.5
-    window: float = 0.125
+    window: float = 0.25
     donors: int = 32
     memory: bool = True
     drift: bool = False
+    scan: float = 0.5
+    combine: int = 8
+    probe: int = 128
+    probe_late: bool = True
 
 
 class LocalSearchGenerator(GeneratorBase):
@@ -81,9 +104,12 @@ class LocalSearchGenerator(GeneratorBase):
     def __init__(self, config: LocalConfig | None = None, **overrides) -> None:
         self.config = with_overrides(config or LocalConfig(), overrides, "generator 'local'")
         self.last_run: dict[str, int] = {}
+        self.probed: dict[tuple[int, int], str] = {}
+        self.off_support: list[str] = []
 
     def propose(self, reward: Reward, n: int, dataset: Dataset, rng: np.random.Generator) -> list[str]:
-        """``ceil(pool * n)`` distinct children on the reward's support, best reward first.
+        """``ceil(pool * n)`` distinct children on the reward's support, best reward first (the
+        ``probe`` children, off it, come before them).
 
         Args:
             reward: the run's reward (``-inf``/``nan`` off the support).
@@ -92,29 +118,83 @@ class LocalSearchGenerator(GeneratorBase):
             rng: the only source of randomness.
         """
         cfg, space = self.config, dataset.space
+        seen = set(dataset.designs)
+        dataset = self._without_failed_probes(dataset)
         parents = space.encode(self.parents(dataset))
         donors = space.encode(self.donors(dataset)) if cfg.block > 0 else parents
-        allowed = None
+        tokens = space.encode(dataset.designs)
+        memory = allowed = None
+        if cfg.memory or cfg.scan > 0 or cfg.combine > 0:
+            memory = change_memory(tokens, np.asarray(dataset.y, float), space.vocab_size)
         if cfg.memory:
-            memory = change_memory(space.encode(dataset.designs), np.asarray(dataset.y, float), space.vocab_size)
             allowed = [allowed_changes(memory, p) for p in parents]
         want = int(np.ceil(cfg.pool * n))
-        seen = set(dataset.designs)
         kept: dict[str, float] = {}
         draws = 0
+        spent = False
+        if memory is not None and (cfg.scan > 0 or cfg.combine > 0):
+            combos, singles = self._systematic(parents[0], tokens, memory, dataset, want, rng)
+            spent = len(singles) < int(round(cfg.scan * want))
+            draws += self._keep(space.decode(np.concatenate([combos, singles])), reward, seen, kept)
+        probes = []
+        if cfg.probe > 0 and memory is not None and (spent or not cfg.probe_late):
+            probes = self._probes(parents[0], memory, dataset, seen, min(cfg.probe, want - len(kept)), rng)
+        seen.update(probes)
+        self.off_support = probes  # the run's support gate lets them through
+        want -= len(probes)
         while len(kept) < want and draws < cfg.max_tries * want:
             batch = space.decode(self._children(parents, donors, allowed, 2 * (want - len(kept)), space.vocab_size, rng))
-            draws += len(batch)
-            fresh = [d for d in dict.fromkeys(batch) if d not in seen and d not in kept]
-            if not fresh:
-                continue
+            draws += self._keep(batch, reward, seen, kept)
+        self.last_run = {"parents": len(parents), "children": len(kept), "draws": draws, "probes": len(probes)}
+        ranked = sorted(kept.items(), key=lambda kv: -kv[1])
+        return probes + [d for d, _ in ranked[:want]]
+
+    @staticmethod
+    def _keep(batch: list[str], reward: Reward, seen: set[str], kept: dict[str, float]) -> int:
+        """Adds the new designs of ``batch`` on the reward's support to ``kept``; those off it join ``seen``.
+        Returns ``len(batch)``."""
+        fresh = [d for d in dict.fromkeys(batch) if d not in seen and d not in kept]
+        if fresh:
             values = np.asarray(reward(fresh), dtype=np.float64)
             ok = np.isfinite(values)
             seen.update(d for d, good in zip(fresh, ok) if not good)
             kept.update((d, v) for d, v, good in zip(fresh, values, ok) if good)
-        self.last_run = {"parents": len(parents), "children": len(kept), "draws": draws}
-        ranked = sorted(kept.items(), key=lambda kv: -kv[1])
-        return [d for d, _ in ranked[:want]]
+        return len(batch)
+
+    def _systematic(self, best: np.ndarray, tokens: np.ndarray, memory: ChangeMemory, dataset: Dataset, want: int,
+                    rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """The combinations of gains and the scanned single changes of ``best (L,)``, each ``(m, L)``."""
+        cfg, vocab = self.config, memory.hurt.shape[1]
+        combos = combine_gains(best, memory.hurt, cfg.combine, rng) if cfg.combine > 0 else best[None, :0]
+        todo = allowed_changes(memory, best) & ~near_letters(best, tokens, vocab)
+        pairs, protected = _pairs_and_protected(best, memory, dataset)
+        k = int(round(cfg.scan * want))
+        singles = scan_children(best, todo, pairs, protected, k, rng) if k > 0 else best[None, :0]
+        return combos.reshape(-1, best.shape[0]), singles.reshape(-1, best.shape[0])
+
+    def _probes(self, best: np.ndarray, memory: ChangeMemory, dataset: Dataset, seen: set[str], k: int,
+                rng: np.random.Generator) -> list[str]:
+        """Up to ``k`` new designs, each ``best (L,)`` with one unseen, unprobed letter pair written in."""
+        pairs, protected = _pairs_and_protected(best, memory, dataset)
+        todo = [(int(a), int(b)) for a, b in zip(*np.nonzero(~pairs)) if (int(a), int(b)) not in self.probed]
+        order = [todo[i] for i in rng.permutation(len(todo))]
+        children, held = probe_children(best, order[: 4 * k], pairs, protected, rng)
+        out: list[str] = []
+        for design, pair in zip(dataset.space.decode(children), held):
+            if design not in seen and design not in out and len(out) < k:
+                out.append(design)
+                self.probed[pair] = design
+        return out
+
+    def _without_failed_probes(self, dataset: Dataset) -> Dataset:
+        """``dataset`` less this generator's probes labelled at its minimum score (taken as infeasible)."""
+        if not self.probed:
+            return dataset
+        probes, floor = set(self.probed.values()), float(np.min(dataset.y))
+        keep = [i for i, (d, v) in enumerate(zip(dataset.designs, dataset.y)) if not (d in probes and v <= floor)]
+        if len(keep) == len(dataset.designs):
+            return dataset
+        return Dataset([dataset.designs[i] for i in keep], np.asarray(dataset.y)[keep], dataset.space)
 
     def parents(self, dataset: Dataset) -> list[str]:
         """The designs tied at the best finite score, at most ``incumbents`` (see ``drift``)."""
@@ -173,6 +253,17 @@ class LocalSearchGenerator(GeneratorBase):
             else:
                 donor = donors[rng.integers(len(donors))]
                 child[i] = copy_block(parent, donor, max_window, kind == 1, rng)
+
+
+def _pairs_and_protected(best: np.ndarray, memory: ChangeMemory, dataset: Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """The letter pairs of the labelled designs ``(V, V)`` and the load-bearing positions of ``best`` ``(L,)``."""
+    from seqmbo.gates import BigramSupport
+
+    finite = [d for d, v in zip(dataset.designs, dataset.y) if np.isfinite(v)]
+    live = best >= 0
+    protected = np.zeros(best.shape[0], bool)
+    protected[live] = memory.hurt[np.flatnonzero(live), best[live]]
+    return BigramSupport(finite, dataset.space).seen, protected
 
 
 def _draw_changes(row: np.ndarray, allowed: np.ndarray, count: int, rng: np.random.Generator) -> bool:

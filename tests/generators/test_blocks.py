@@ -75,7 +75,7 @@ def test_block_moves_in_the_local_generator_stay_feasible_and_move_windows():
         return np.where(np.isnan(oracle(ds)), -np.inf, 0.0)
 
     def propose(seed):
-        gen = LocalSearchGenerator(block=1.0, memory=True, window=0.5)
+        gen = LocalSearchGenerator(block=1.0, memory=True, window=0.5, scan=0.0, combine=0)
         return gen, gen.propose(feasible, 100, data, np.random.default_rng(seed))
 
     gen, out = propose(0)

@@ -7,7 +7,7 @@ from seqmbo.generators import GENERATORS, make_generator
 from seqmbo.spaces import dna
 
 SPACE = dna(6)
-LETTERS = {"block": 0.0, "memory": False, "drift": False}  # letter moves only (blocks: test_blocks.py)
+LETTERS = {"block": 0.0, "memory": False, "drift": False, "scan": 0.0, "combine": 0}  # letter moves only (blocks: test_blocks.py)
 
 
 def count_a(designs):
@@ -43,9 +43,13 @@ def test_off_support_children_are_dropped_and_the_seed_repeats():
     def no_t(designs):  # "T" is off the support: reward -inf
         return np.where([("T" in d) for d in designs], -np.inf, count_a(designs))
 
-    a = make_generator("local").propose(no_t, 30, data(), np.random.default_rng(5))
-    b = make_generator("local").propose(no_t, 30, data(), np.random.default_rng(5))
+    a = make_generator("local", probe=0).propose(no_t, 30, data(), np.random.default_rng(5))
+    b = make_generator("local", probe=0).propose(no_t, 30, data(), np.random.default_rng(5))
     assert a == b and len(a) == 30 and not any("T" in d for d in a)
+    gen = make_generator("local")  # the scan of so short a design is spent at once: probes join, off the support
+    c = gen.propose(no_t, 30, data(), np.random.default_rng(5))
+    probes = set(gen.off_support)  # each holds a letter pair no design of data() has
+    assert len(c) == 30 and probes and probes <= set(c) and not any("T" in d for d in set(c) - probes)
 
 
 def test_pool_lets_the_reward_choose():

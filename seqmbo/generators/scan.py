@@ -1,0 +1,175 @@
+"""A systematic scan of the best design's single-letter changes, and the combination of the gains found.
+
+On a landscape whose value is a product of per-feature terms (an Ehrlich function: one
+quantized fraction a motif), a single letter that adds a missing feature element raises the
+value by a fixed factor, and gains on different features compose. Two operators follow:
+
+* :func:`scan_children` draws single-letter changes of a parent *without repetition*: each
+  change still worth trying (:func:`seqmbo.generators.change_memory.allowed_changes`) and not
+  yet labelled near the parent (:func:`near_letters`) is drawn at most once, in random order.
+  A change whose new letter pairs lie off the support (an infeasible design) is repaired by
+  changing one neighbour to a letter that makes both of its pairs seen, never a load-bearing
+  neighbour; a change that cannot be repaired is skipped. Scanning ``L * (V - 1)`` changes
+  takes ``L * (V - 1) / k`` rounds of ``k`` children, instead of the many more that draws with
+  repetition need to cover them.
+* :func:`combine_gains` writes every letter whose arrival raised the score somewhere in the labels
+  (``ChangeMemory.hurt``: changing it back lowered the score) into the parent at once, and random
+  subsets of them, so gains found on different features join in one design.
+
+Both work on ``(L,)`` rows of token ids of fixed length (the scan skips padded positions).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def near_letters(parent: np.ndarray, tokens: np.ndarray, vocab: int) -> np.ndarray:
+    """The letters labelled near ``parent``: in a design one change from it, or one change and its repair.
+
+    Args:
+        parent: ``(L,)`` token ids.
+        tokens: ``(N, L)`` token ids of the labelled designs.
+        vocab: the number of letters ``V``.
+
+    Returns:
+        ``(L, V)`` bool: ``[p, a]`` when a labelled design has ``a`` at ``p`` and differs from
+        ``parent`` at ``p`` alone, or at ``p`` and one neighbour of ``p``.
+    """
+    out = np.zeros((parent.shape[0], vocab), dtype=bool)
+    if tokens.shape[0] == 0:
+        return out
+    diff = tokens != parent
+    count = diff.sum(1)
+    rows, cols = np.nonzero(diff[count == 1])
+    keep = tokens[count == 1][rows, cols] >= 0
+    out[cols[keep], tokens[count == 1][rows, cols][keep]] = True
+    pairs = tokens[count == 2]
+    if pairs.shape[0]:
+        where = np.nonzero(diff[count == 2])[1].reshape(-1, 2)
+        adjacent = where[:, 1] - where[:, 0] == 1
+        for side in (0, 1):
+            pos = where[adjacent, side]
+            letters = pairs[adjacent][np.arange(pos.size), pos]
+            out[pos[letters >= 0], letters[letters >= 0]] = True
+    return out
+
+
+def scan_children(parent: np.ndarray, todo: np.ndarray, seen: np.ndarray, protected: np.ndarray, k: int,
+                  rng: np.random.Generator) -> np.ndarray:
+    """Up to ``k`` distinct single-letter changes of ``parent`` drawn from ``todo``, repaired onto the support.
+
+    Args:
+        parent: ``(L,)`` token ids.
+        todo: ``(L, V)`` bool: the changes ``parent[p] -> a`` to draw from (each at most once).
+        seen: ``(V, V)`` bool: the letter pairs on the support (``seen[a, b]``: ``a`` then ``b`` is fine).
+        protected: ``(L,)`` bool: positions a repair must not change (load-bearing letters).
+        k: the most children.
+        rng: the only source of randomness.
+
+    Returns:
+        ``(m, L)`` children, ``m <= k``: each differs from ``parent`` at one drawn position, and
+        at one neighbour of it when the change alone put a pair off the support.
+    """
+    width, vocab = todo.shape
+    out = []
+    for flat in rng.permutation(np.flatnonzero(todo)):
+        if len(out) >= k:
+            break
+        p, a = divmod(int(flat), vocab)
+        child = parent.copy()
+        child[p] = a
+        if _repair(child, p, p - 1, seen, protected, rng) and _repair(child, p, p + 1, seen, protected, rng):
+            out.append(child)
+    return np.asarray(out, dtype=parent.dtype).reshape(-1, width)
+
+
+def _repair(child: np.ndarray, p: int, q: int, seen: np.ndarray, protected: np.ndarray,
+            rng: np.random.Generator) -> bool:
+    """Makes the pair between ``p`` and its neighbour ``q`` seen, in place, changing ``child[q]`` if need be
+    (to a letter whose pairs with both its neighbours are seen); False when that is impossible."""
+    width = child.shape[0]
+    if q < 0 or q >= width or child[q] < 0:
+        return True
+    if (seen[child[q], child[p]] if q < p else seen[child[p], child[q]]):
+        return True
+    if protected[q]:
+        return False
+    ok = seen[:, child[p]] if q < p else seen[child[p]].copy()
+    outer = q - 1 if q < p else q + 1
+    if 0 <= outer < width and child[outer] >= 0:
+        ok = ok & (seen[child[outer]] if q < p else seen[:, child[outer]])
+    options = np.flatnonzero(ok)
+    if options.size == 0:
+        return False
+    child[q] = options[rng.integers(options.size)]
+    return True
+
+
+def combine_gains(parent: np.ndarray, gains: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+    """``parent`` with every gain written in, then with random halves of them.
+
+    Args:
+        parent: ``(L,)`` token ids.
+        gains: ``(L, V)`` bool: letters whose arrival at ``p`` raised the score in the labels; those
+            at positions where the parent's own letter is such a gain are left out (it would be lost).
+        count: the most children (the first writes all the gains in; one letter a position, drawn
+            at random where several compete).
+        rng: the only source of randomness.
+
+    Returns:
+        ``(m, L)`` distinct children other than ``parent``, ``m <= count``.
+    """
+    live = np.flatnonzero(parent >= 0)
+    own = gains[live, parent[live]]
+    where = [p for p, mine in zip(live, own) if not mine and gains[p].any()]
+    out: list[np.ndarray] = []
+    keys: set[bytes] = {parent.tobytes()}
+    for i in range(count):
+        take = np.ones(len(where), bool) if i == 0 else rng.random(len(where)) < 0.5
+        child = parent.copy()
+        for p in np.asarray(where, dtype=np.int64)[take]:
+            letters = np.flatnonzero(gains[p])
+            child[p] = letters[rng.integers(letters.size)]
+        if child.tobytes() not in keys:
+            keys.add(child.tobytes())
+            out.append(child)
+    return np.asarray(out, dtype=parent.dtype).reshape(-1, parent.shape[0])
+
+
+def probe_children(best: np.ndarray, pairs: list[tuple[int, int]], seen: np.ndarray, protected: np.ndarray,
+                   rng: np.random.Generator) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """``best`` with each unseen letter pair of ``pairs`` written in once, to learn whether it is feasible.
+
+    Each child holds its pair at a position whose letters are not ``protected`` and whose other
+    new pairs are ``seen``, so the pair is the child's only pair off the support. Positions that
+    need one change (the parent already has one of the two letters there) come first: such a
+    child is also a single-letter change of the parent.
+
+    Args:
+        best: ``(L,)`` token ids (no padding inside).
+        pairs: the unseen pairs ``(a, b)`` to write in, in the order to try.
+        seen: ``(V, V)`` bool: the pairs on the support.
+        protected: ``(L,)`` bool: load-bearing positions, never changed.
+        rng: the only source of randomness.
+
+    Returns:
+        ``(m, L)`` children and the ``m`` pairs they hold (a pair with no fitting position is left out).
+    """
+    live = int((best >= 0).sum())
+    out, held = [], []
+    for a, b in pairs:
+        p = np.arange(live - 1)
+        fits = ~protected[p] | (best[p] == a)
+        fits &= ~protected[p + 1] | (best[p + 1] == b)
+        fits &= np.r_[True, seen[best[p[1:] - 1], a]] & np.r_[seen[b, best[p[:-1] + 2]], True]
+        if not fits.any():
+            continue
+        cost = (best[p] != a).astype(int) + (best[p + 1] != b)
+        cheapest = p[fits & (cost == cost[fits].min())]
+        q = int(cheapest[rng.integers(cheapest.size)])
+        child = best.copy()
+        child[q], child[q + 1] = a, b
+        out.append(child)
+        held.append((a, b))
+    return np.asarray(out, dtype=best.dtype).reshape(-1, best.shape[0]), held

@@ -191,7 +191,9 @@ def gate_and_select(cfg: RunConfig, space, data, gen, reward, support, raw: list
 
     gates = AllOf(*make_gates(cfg, space, gen, support))
     probes = set(getattr(gen, "off_support", ()))  # proposed off the support on purpose (local's probes)
-    kept = [d for d, k in zip(raw, gates(raw, data.designs)) if k or d in probes]
+    gated = [d for d in raw if d not in probes]  # probes skip the gates and are not counted as removed
+    verdicts = iter(gates(gated, data.designs) if gated else ())
+    kept = [d for d in raw if d in probes or next(verdicts)]  # raw's order, each gated design once
     removed = dict(gates.removed)
     if gen.uses_reward and kept:
         from seqmbo.multiobjective import selection_order

@@ -102,7 +102,7 @@ def local_search(task, rounds: int, batch: int, seed: int, options: dict):
     y = oracle(designs)
     gen = LocalSearchGenerator(**options)
     for _ in range(rounds):
-        data = Dataset(designs, np.nan_to_num(y, nan=0.0), space)
+        data = Dataset(designs, np.nan_to_num(y, nan=0.0), space, info={"online": True})  # labelled by rounds
         support = BigramSupport([d for d, v in zip(designs, y) if np.isfinite(v)], space)
 
         def flat(ds, support=support):

@@ -193,7 +193,9 @@ def labelled_dataset(start: Dataset, labeller: Cached, floor: float | None = Non
     A design the oracle calls invalid (``nan``: an infeasible Ehrlich sequence) joins with the
     score ``floor`` (the task's minimum, the Ehrlich paper's 0 for infeasible designs) so the
     proxy learns to avoid its like; with ``floor=None``, or when the space rejects it, it is left out.
-    Those that join are listed in ``info["invalid"]`` (the run's support leaves them out).
+    Those that join are listed in ``info["invalid"]`` (the run's support leaves them out), and
+    ``info["online"]`` marks the data as labelled by the rounds (only then may a generator propose
+    designs off the support on purpose, see :class:`~seqmbo.generators.local.LocalConfig`'s ``probe``).
     """
     key = labeller.key
     known = {key(d) for d in start.designs}
@@ -204,7 +206,7 @@ def labelled_dataset(start: Dataset, labeller: Cached, floor: float | None = Non
         new = [lab for lab, ok in zip(new, start.space.is_valid([lab.design for lab in new]))
                if ok or np.isfinite(lab.score)]
     y = [lab.score if np.isfinite(lab.score) else floor for lab in new]
-    info = {**start.info, "invalid": [lab.design for lab in new if not np.isfinite(lab.score)]}
+    info = {**start.info, "online": True, "invalid": [lab.design for lab in new if not np.isfinite(lab.score)]}
     return Dataset(start.designs + [lab.design for lab in new], np.concatenate([start.y, y]),
                    start.space, start.name, info)
 

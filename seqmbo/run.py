@@ -190,7 +190,7 @@ def gate_and_select(cfg: RunConfig, space, data, gen, reward, support, raw: list
     from seqmbo.gates import AllOf, select_diverse
 
     gates = AllOf(*make_gates(cfg, space, gen, support))
-    probes = set(getattr(gen, "off_support", ()))  # proposed off the support on purpose (local's probes)
+    probes = set(getattr(gen, "off_support", ())) if data.info.get("online") else set()  # local's probes
     gated = [d for d in raw if d not in probes]  # probes skip the gates and are not counted as removed
     verdicts = iter(gates(gated, data.designs) if gated else ())
     kept = [d for d in raw if d in probes or next(verdicts)]  # raw's order, each gated design once

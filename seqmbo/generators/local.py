@@ -73,7 +73,8 @@ class LocalConfig:
             reward's support on purpose*: the label tells whether the pair is feasible. A probe
             labelled at the data's minimum counts as infeasible and is left out of the data the
             generator learns from; one above it puts its pair on the support of later rounds.
-            The run's support gate lets them through (``off_support``).
+            The run's support gate lets them through (``off_support``). Only in online rounds
+            (data marked ``info["online"]``): an offline run never returns a design off its support.
         probe_late: probe only in rounds where the scan of the best design has run out (fewer
             changes left than its share ``scan``), and only with the batch the scan and the
             combinations leave; else probe every round before them.
@@ -118,7 +119,7 @@ class LocalSearchGenerator(GeneratorBase):
             rng: the only source of randomness.
         """
         cfg, space = self.config, dataset.space
-        seen = set(dataset.designs)
+        seen, online = set(dataset.designs), bool(dataset.info.get("online"))  # probes: online rounds only
         dataset = self._without_failed_probes(dataset)
         parents = space.encode(self.parents(dataset))
         donors = space.encode(self.donors(dataset)) if cfg.block > 0 else parents
@@ -137,7 +138,7 @@ class LocalSearchGenerator(GeneratorBase):
             spent = len(singles) < int(round(cfg.scan * want))
             draws += self._keep(space.decode(np.concatenate([combos, singles])), reward, seen, kept)
         probes = []
-        if cfg.probe > 0 and memory is not None and (spent or not cfg.probe_late):
+        if cfg.probe > 0 and memory is not None and online and (spent or not cfg.probe_late):
             probes = self._probes(parents[0], memory, dataset, seen, min(cfg.probe, want - len(kept)), rng)
         seen.update(probes)
         self.off_support = probes  # the run's support gate lets them through
@@ -194,7 +195,8 @@ class LocalSearchGenerator(GeneratorBase):
         keep = [i for i, (d, v) in enumerate(zip(dataset.designs, dataset.y)) if not (d in probes and v <= floor)]
         if len(keep) == len(dataset.designs):
             return dataset
-        return Dataset([dataset.designs[i] for i in keep], np.asarray(dataset.y)[keep], dataset.space)
+        return Dataset([dataset.designs[i] for i in keep], np.asarray(dataset.y)[keep], dataset.space, dataset.name,
+                       dict(dataset.info))
 
     def parents(self, dataset: Dataset) -> list[str]:
         """The designs tied at the best finite score, at most ``incumbents`` (see ``drift``)."""

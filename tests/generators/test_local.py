@@ -46,8 +46,13 @@ def test_off_support_children_are_dropped_and_the_seed_repeats():
     a = make_generator("local", probe=0).propose(no_t, 30, data(), np.random.default_rng(5))
     b = make_generator("local", probe=0).propose(no_t, 30, data(), np.random.default_rng(5))
     assert a == b and len(a) == 30 and not any("T" in d for d in a)
+    gen = make_generator("local")  # offline data: never a probe, so never a design off the support
+    d = gen.propose(no_t, 30, data(), np.random.default_rng(5))
+    assert gen.off_support == [] and len(d) == 30 and not any("T" in x for x in d)
+    rounds = data()
+    rounds.info["online"] = True  # data labelled by online rounds
     gen = make_generator("local")  # the scan of so short a design is spent at once: probes join, off the support
-    c = gen.propose(no_t, 30, data(), np.random.default_rng(5))
+    c = gen.propose(no_t, 30, rounds, np.random.default_rng(5))
     probes = set(gen.off_support)  # each holds a letter pair no design of data() has
     assert len(c) == 30 and probes and probes <= set(c) and not any("T" in d for d in set(c) - probes)
 

@@ -161,7 +161,7 @@ def test_the_local_generator_probes_each_unseen_pair_once_and_learns_from_the_fe
 
     late = LocalSearchGenerator(probe=6, scan=0.5, combine=0, block=0.0, incumbents=1)
     flat = lambda ds, s=support(designs): np.where(s(ds), 0.0, -np.inf)  # noqa: E731
-    late.propose(flat, 16, Dataset(designs, np.nan_to_num(y), space), np.random.default_rng(0))
+    late.propose(flat, 16, Dataset(designs, np.nan_to_num(y), space, info={"online": True}), np.random.default_rng(0))
     assert late.last_run["probes"] == 0 and late.off_support == []  # the scan of the best is not spent yet
     gen = LocalSearchGenerator(probe=6, probe_late=False, scan=0.5, combine=0, block=0.0, incumbents=1)
     probed: set[tuple[int, int]] = set()
@@ -169,7 +169,7 @@ def test_the_local_generator_probes_each_unseen_pair_once_and_learns_from_the_fe
     for r in range(3):
         seen = support(designs).seen
         flat = lambda ds, s=support(designs): np.where(s(ds), 0.0, -np.inf)  # noqa: E731
-        new = gen.propose(flat, 16, Dataset(designs, np.nan_to_num(y), space), np.random.default_rng(r))
+        new = gen.propose(flat, 16, Dataset(designs, np.nan_to_num(y), space, info={"online": True}), np.random.default_rng(r))
         probes, rest = new[: gen.last_run["probes"]], new[gen.last_run["probes"]:]
         assert len(probes) == 6 and len(new) == 16 and support(designs)(rest).all()
         for t in space.encode(probes):
@@ -180,5 +180,5 @@ def test_the_local_generator_probes_each_unseen_pair_once_and_learns_from_the_fe
         outcome += list(np.isfinite(labels[: len(probes)]))
         designs, y = designs + new, np.concatenate([y, labels])
     assert 0 < sum(outcome) < len(outcome)  # some probed pairs are feasible, some are not
-    kept = gen._without_failed_probes(Dataset(designs, np.nan_to_num(y), space))
+    kept = gen._without_failed_probes(Dataset(designs, np.nan_to_num(y), space, info={"online": True}))
     assert set(designs) - set(kept.designs) == {d for d, v in zip(designs, y) if not np.isfinite(v)}

@@ -129,17 +129,21 @@ class LocalSearchGenerator(GeneratorBase):
             memory = change_memory(tokens, np.asarray(dataset.y, float), space.vocab_size)
         if cfg.memory:
             allowed = [allowed_changes(memory, p) for p in parents]
+        systematic = memory is not None and (cfg.scan > 0 or cfg.combine > 0)
+        probing = memory is not None and cfg.probe > 0 and online
+        if systematic or probing:  # the letter pairs of the labels and the best design's load-bearing letters
+            pairs, protected = _pairs_and_protected(parents[0], memory, dataset)
         want = int(np.ceil(cfg.pool * n))
         kept: dict[str, float] = {}
         draws = 0
         spent = False
-        if memory is not None and (cfg.scan > 0 or cfg.combine > 0):
-            combos, singles = self._systematic(parents[0], tokens, memory, dataset, want, rng)
+        if systematic:
+            combos, singles = self._systematic(parents[0], tokens, memory, pairs, protected, want, rng)
             spent = len(singles) < int(round(cfg.scan * want))
             draws += self._keep(space.decode(np.concatenate([combos, singles])), reward, seen, kept)
         probes = []
-        if cfg.probe > 0 and memory is not None and online and (spent or not cfg.probe_late):
-            probes = self._probes(parents[0], memory, dataset, seen, min(cfg.probe, want - len(kept)), rng)
+        if probing and (spent or not cfg.probe_late):
+            probes = self._probes(parents[0], pairs, protected, space, seen, min(cfg.probe, want - len(kept)), rng)
         seen.update(probes)
         self.off_support = probes  # the run's support gate lets them through
         want -= len(probes)
@@ -162,26 +166,26 @@ class LocalSearchGenerator(GeneratorBase):
             kept.update((d, v) for d, v, good in zip(fresh, values, ok) if good)
         return len(batch)
 
-    def _systematic(self, best: np.ndarray, tokens: np.ndarray, memory: ChangeMemory, dataset: Dataset, want: int,
-                    rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        """The combinations of gains and the scanned single changes of ``best (L,)``, each ``(m, L)``."""
+    def _systematic(self, best: np.ndarray, tokens: np.ndarray, memory: ChangeMemory, pairs: np.ndarray,
+                    protected: np.ndarray, want: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """The combinations of gains and the scanned single changes of ``best (L,)``, each ``(m, L)``
+        (``pairs``, ``protected``: see :func:`_pairs_and_protected`)."""
         cfg, vocab = self.config, memory.hurt.shape[1]
         combos = combine_gains(best, memory.hurt, cfg.combine, rng) if cfg.combine > 0 else best[None, :0]
         todo = allowed_changes(memory, best) & ~near_letters(best, tokens, vocab)
-        pairs, protected = _pairs_and_protected(best, memory, dataset)
         k = int(round(cfg.scan * want))
         singles = scan_children(best, todo, pairs, protected, k, rng) if k > 0 else best[None, :0]
         return combos.reshape(-1, best.shape[0]), singles.reshape(-1, best.shape[0])
 
-    def _probes(self, best: np.ndarray, memory: ChangeMemory, dataset: Dataset, seen: set[str], k: int,
+    def _probes(self, best: np.ndarray, pairs: np.ndarray, protected: np.ndarray, space, seen: set[str], k: int,
                 rng: np.random.Generator) -> list[str]:
-        """Up to ``k`` new designs, each ``best (L,)`` with one unseen, unprobed letter pair written in."""
-        pairs, protected = _pairs_and_protected(best, memory, dataset)
+        """Up to ``k`` new designs, each ``best (L,)`` with one unseen, unprobed letter pair written in
+        (``pairs``, ``protected``: see :func:`_pairs_and_protected`)."""
         todo = [(int(a), int(b)) for a, b in zip(*np.nonzero(~pairs)) if (int(a), int(b)) not in self.probed]
         order = [todo[i] for i in rng.permutation(len(todo))]
         children, held = probe_children(best, order[: 4 * k], pairs, protected, rng)
         out: list[str] = []
-        for design, pair in zip(dataset.space.decode(children), held):
+        for design, pair in zip(space.decode(children), held):
             if design not in seen and design not in out and len(out) < k:
                 out.append(design)
                 self.probed[pair] = design

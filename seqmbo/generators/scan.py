@@ -157,12 +157,13 @@ def probe_children(best: np.ndarray, pairs: list[tuple[int, int]], seen: np.ndar
         ``(m, L)`` children and the ``m`` pairs they hold (a pair with no fitting position is left out).
     """
     live = int((best >= 0).sum())
+    p = np.arange(live - 1)  # where a pair starts: positions p and p + 1
+    before, after = best[p[:-1]], best[p[1:] + 1]  # the letters before p (p >= 1) and after p + 1
     out, held = [], []
     for a, b in pairs:
-        p = np.arange(live - 1)
         fits = ~protected[p] | (best[p] == a)
         fits &= ~protected[p + 1] | (best[p + 1] == b)
-        fits &= np.r_[True, seen[best[p[1:] - 1], a]] & np.r_[seen[b, best[p[:-1] + 2]], True]
+        fits &= np.r_[True, seen[before, a]] & np.r_[seen[b, after], True]
         if not fits.any():
             continue
         cost = (best[p] != a).astype(int) + (best[p + 1] != b)

@@ -9,8 +9,9 @@ Protocol: a budget of 10,000 oracle calls; the start pool is ``--start`` random 
 20,000-molecule ZINC250k subsample, labelled from the budget (no other label is seen); then rounds
 of ``--batch`` designs until the budget is spent. Metric: the AUC of the top-10 mean
 (:func:`seqmbo.metrics.pmo.auc_top_k`: sampled every 100 calls, trapezoid, normalized by the
-budget). The peers (REINVENT, Graph GA, Genetic GFN) are the published values of
-``$SEQMBO_DATA_DIR/reference/pmo_auc_top10_secondary.csv``; they were not rerun here.
+budget). The peers (REINVENT, Graph GA, Mol GA, Genetic GFN) are the published values of
+``$SEQMBO_DATA_DIR/reference/pmo_auc_top10_secondary.csv``; with ``--peers mol_ga`` the graph GA of
+``mol_ga`` also runs here, on the same oracle, start pool and budget (``scripts/pmo_molga.py``).
 
 Run settings (:data:`PMO_SETTINGS`, the default of ``--settings``; the start pool and rounds of 500,
 the defaults of ``--start`` and ``--batch``) were chosen on the development objectives
@@ -33,7 +34,7 @@ from pathlib import Path
 
 MPOS = ("osimertinib_mpo", "fexofenadine_mpo", "ranolazine_mpo", "perindopril_mpo", "amlodipine_mpo",
         "sitagliptin_mpo", "zaleplon_mpo")
-PEERS = ("REINVENT", "Graph GA", "Genetic GFN")
+PEERS = ("REINVENT", "Graph GA", "Mol GA", "Genetic GFN")
 # 5 generations a round instead of 30 (rounds of 500), warm refits of 3 epochs, no data-derived
 # chemistry gates (the MOSES/PAINS filters stay); chosen on aripiprazole_similarity and qed (README)
 PMO_SETTINGS = {"generator.generations": 5, "proxy.warm_epochs": 3, "chemistry": False}
@@ -110,6 +111,9 @@ def main() -> None:
                    help="JSON {name: settings}: several settings side by side (development objectives only); "
                    "a variant's 'start' and 'batch' replace --start and --batch")
     p.add_argument("--out", default=None, help="keep each run's folder here")
+    p.add_argument("--peers", default="", help="'mol_ga': run mol_ga's graph GA beside each run (same oracle, "
+                   "start pool and budget; installed in a throw-away folder, see scripts/pmo_molga.py)")
+    p.add_argument("--skip-seqmbo", action="store_true", help="run the peers only")
     p.add_argument("--partial", nargs="*", default=None, help="report unfinished run folders instead of running")
     args = p.parse_args()
     if args.partial is not None:
@@ -123,8 +127,14 @@ def main() -> None:
     rows = []
     for objective in args.objectives.split(","):
         for seed in range(args.first_seed, args.first_seed + args.seeds):
-            for name, settings in variants.items():
+            for name, settings in ({} if args.skip_seqmbo else variants).items():
                 rows.append(one_run(objective, seed, args, name, settings))
+                print(json.dumps(rows[-1]), flush=True)
+            if "mol_ga" in args.peers.split(","):
+                from pmo_molga import run_mol_ga
+
+                rows.append({"objective": objective, "variant": "mol_ga (here)", "seed": seed,
+                             **run_mol_ga(pmo_task(objective), seed, args.budget, args.start)})
                 print(json.dumps(rows[-1]), flush=True)
     print_table(rows, args)
 

@@ -12,6 +12,8 @@ import numpy as np
 
 from seqmbo.data.dataset import Dataset
 from seqmbo._config import with_overrides
+from seqmbo.errors import InvalidInputError
+from seqmbo.generators import graph_edits
 from seqmbo.generators.base import GeneratorBase, Reward
 from seqmbo.progress import bar
 from seqmbo.spaces.sequence import PAD
@@ -28,6 +30,9 @@ class EvolutionConfig:
         mutation_rate: per-position mutation probability (default ``1/L``; every child gets >= 1).
         crossover: probability a child is a uniform crossover of two parents.
         seed_top: the initial population is the best ``seed_top`` offline designs (by score).
+        operators: ``"tokens"``: mutation and crossover of token ids (any space); ``"graph"``:
+            molecules are changed as graphs (atoms, bonds, rings; crossover of fragments at an
+            acyclic bond; :mod:`seqmbo.generators.graph_edits`); other spaces keep the tokens.
     """
 
     population: int = 256
@@ -36,6 +41,12 @@ class EvolutionConfig:
     mutation_rate: float | None = None
     crossover: float = 0.5
     seed_top: int = 256
+    operators: str = "tokens"
+
+    def __post_init__(self) -> None:
+        if self.operators not in ("tokens", "graph"):
+            raise InvalidInputError(f"generator 'evolution': operators must be 'tokens' or 'graph', "
+                                    f"got {self.operators!r}")
 
 
 class EvolutionGenerator(GeneratorBase):
@@ -64,9 +75,15 @@ class EvolutionGenerator(GeneratorBase):
         score(seeds)
         offline = set(dataset.designs)
         population = self._best(pool, cfg.population)
+        graph = cfg.operators == "graph" and getattr(space, "kind", "") == "molecule"
+        elements = graph_edits.elements_of(seeds) if graph else None
         for _ in bar(range(cfg.generations), "evolution: generations"):
-            parents = space.encode(population)
-            children = space.decode(self._offspring(parents, pool, population, space, rng))
+            if graph:
+                children = graph_edits.offspring(population, cfg.offspring, rng, cfg.crossover, elements,
+                                                 self._rank_weights(len(population)))
+                children = [c for c, ok in zip(children, space.is_valid(children)) if ok]
+            else:
+                children = space.decode(self._offspring(space.encode(population), pool, population, space, rng))
             score(children)
             population = self._best(pool, cfg.population)
         self.population = population if self.warm_start else []
@@ -80,13 +97,17 @@ class EvolutionGenerator(GeneratorBase):
         items.sort(key=lambda kv: -kv[1])
         return [d for d, _ in items[:k]] or list(pool)[:k]
 
+    @staticmethod
+    def _rank_weights(m: int) -> np.ndarray:
+        """Rank-based parent choice: better designs (earlier in the population) are chosen more often."""
+        w = 1.0 / (np.arange(m) + 10.0)
+        return w / w.sum()
+
     def _offspring(self, parents: np.ndarray, pool, population, space, rng: np.random.Generator) -> np.ndarray:
         cfg = self.config
         m, L = parents.shape
         k = cfg.offspring
-        # rank-based parent choice: better designs are chosen more often
-        w = 1.0 / (np.arange(m) + 10.0)
-        w /= w.sum()
+        w = self._rank_weights(m)
         a = parents[rng.choice(m, size=k, p=w)]
         b = parents[rng.choice(m, size=k, p=w)]
         cross = rng.random(k) < cfg.crossover

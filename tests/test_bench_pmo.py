@@ -29,3 +29,21 @@ def test_a_variant_may_set_its_own_start_and_batch():
     assert bp.plan_of({"chemistry": False}, 1000, 400) == (1000, 400, {"alerts": False, "chemistry": False})
     assert bp.plan_of({"alerts": True}, 1000, 400)[2] == {"alerts": True}
     assert bp.plan_of(None, 7, 9) == (7, 9, {"alerts": False})
+
+
+def test_the_peer_scorer_spends_exactly_the_budget_and_hides_invalid_scores():
+    import math
+
+    import numpy as np
+    import pytest
+
+    from seqmbo.oracles.budget import Budgeted, Cached
+
+    pm = load_script("pmo_molga")
+    labeller = Cached(Budgeted(lambda ds: np.array([len(d) if d != "X" else np.nan for d in ds]), 5))
+    score = pm.budgeted_scorer(labeller)
+    assert score(["C", "CC", "C", "X"]) == [1.0, 2.0, 1.0, -math.inf]
+    with pytest.raises(pm._Spent):
+        score(["CCC", "CC", "CCCC", "CCCCC"])
+    assert [lab.design for lab in labeller.history] == ["C", "CC", "X", "CCC", "CCCC"]
+    assert labeller.oracle.remaining == 0

@@ -44,6 +44,7 @@ def instrument() -> None:
     import seqmbo.online as online
     import seqmbo.run as run
     from seqmbo.gates.realism import CountingGates
+    from seqmbo.generators import graph_edits
     from seqmbo.generators.evolution import EvolutionGenerator
     from seqmbo.oracles.budget import Budgeted
     from seqmbo.proxies.molecule_models import _MoleculeEnsemble
@@ -52,6 +53,7 @@ def instrument() -> None:
     for owner, name, label in [
         (_MoleculeEnsemble, "fit", "proxy fit"), (run, "make_support", "chemistry profile"),
         (EvolutionGenerator, "propose", "propose"), (MoleculeSpace, "decode", "  decode SELFIES"),
+        (graph_edits, "offspring", "  graph edits"),
         (MoleculeSpace, "is_valid", "  validity"), (CountingGates, "__call__", "  support gates"),
         (_MoleculeEnsemble, "predict", "  proxy scoring"), (run, "gate_and_select", "final gates"),
         (run, "summarize", "summarize"), (Budgeted, "__call__", "  oracle"),

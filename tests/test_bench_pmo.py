@@ -13,7 +13,8 @@ def test_pmo_settings_reach_the_generator_proxy_and_gates():
     cfg = RunConfig(task=bp.pmo_task("qed"))
     for key, value in bp.PMO_SETTINGS.items():
         cfg.set(key, value)
-    assert cfg.generator_options == {"generations": 5} and cfg.proxy_options == {"warm_epochs": 3}
+    assert cfg.generator_options == {"operators": "graph", "generations": 1, "offspring": 1000}
+    assert cfg.proxy_options == {"warm_epochs": 3}
     gates = chemistry_settings(cfg, "molecule")
     assert gates.chemistry is False and gates.filters is True  # MOSES/PAINS filters stay on
     proxy = make_proxy("ensemble", MoleculeSpace.from_smiles(["CCO"]), seed=0, **cfg.proxy_options)

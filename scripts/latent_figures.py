@@ -4,6 +4,7 @@ Usage:
     SEQMBO_DATA_DIR=../shared/data python scripts/latent_figures.py recon [--folder DIR] [--heldout 2000] [--prior 10000]
     SEQMBO_DATA_DIR=../shared/data python scripts/latent_figures.py graph [--folder DIR] [--train 5000] [--minutes 10]
     SEQMBO_DATA_DIR=../shared/data python scripts/latent_figures.py gp [--tasks tfbind8,gb1] [--seeds 1] [--dev ARX,EGR2]
+        [--warps none,auto] [--nested]
 
 ``recon``: the pre-trained VAE (``seqmbo pretrain``; the default one, or ``--folder``): its learning
 curve, exact reconstruction (canonical SMILES) of the held-out library molecules it never saw,
@@ -18,8 +19,10 @@ molecules' string codes, and how often the nearest string code is the molecule's
 ``gp``: :func:`seqmbo.metrics.calibration.proxy_quality` of the ``latent-gp`` proxy on each task's
 offline set: the OOD split trains on the lower 90% by score and tests on the top 10%; prints
 Spearman, NLL, 90% coverage and calibration error (held-out and OOD) of both standard deviations,
-``y`` (of a new measurement: the default) and ``f`` (of the noise-free function). ``--dev`` runs the
-development PBM factors instead (how the default was chosen).
+``y`` (of a new measurement: the default) and ``f`` (of the noise-free function), for each score warp
+of ``--warps`` (the GP refitted on the same VAE). ``--dev`` runs the development PBM factors instead;
+``--nested`` the same splits inside each task's lower 90% by score (fit on the lower 90% of it, test on
+the rest): development data for the OOD split that never sees the task's top 10%.
 """
 
 from __future__ import annotations
@@ -111,23 +114,34 @@ def graph(args) -> None:
           f"nearest string code is its own: {top1:.3f}")
 
 
-def _gp_both(task, seed: int, max_train: int) -> dict[str, dict]:
-    """:func:`proxy_quality`'s splits for one latent-gp fit each, scored with both standard deviations:
-    ``y`` (a new measurement, the default) and ``f`` (the noise-free function)."""
-    from seqmbo.metrics.calibration import predictive_quality, quality_splits
+def _gp_both(task, seed: int, max_train: int, warps: list[str], nested: bool) -> dict[str, dict]:
+    """:func:`proxy_quality`'s splits for one latent-gp VAE each, its GP fitted once per score warp and
+    scored with both standard deviations: ``y`` (a new measurement, the default) and ``f`` (the
+    noise-free function). ``nested``: the splits of the lower 90% alone (development)."""
+    from seqmbo.data import Dataset
+    from seqmbo.metrics.calibration import ood_split, predictive_quality, quality_splits
     from seqmbo.proxies import make_proxy
 
     ds = task.dataset
+    if nested:
+        keep = ood_split(ds.y, 0.1)[0]
+        ds = Dataset([ds.designs[i] for i in keep], ds.y[keep], ds.space, f"{ds.name} (lower 90%)")
     out: dict[str, dict] = {}
     for split, train, test in quality_splits(ds, seed, max_train=max_train):
-        proxy = make_proxy("latent-gp", task.space, seed=seed).fit([ds.designs[i] for i in train], ds.y[train])
-        designs = [ds.designs[i] for i in test]
-        for noisy in (True, False):
-            proxy.config.noise_in_std = noisy
-            pred = proxy.predict(designs)
-            q = predictive_quality(ds.y[test], pred.mean, pred.std)
-            out[f"{split}_{'y' if noisy else 'f'}"] = {k: round(v, 3) for k, v in q.items() if v is not None}
-        proxy.config.noise_in_std = True
+        designs = [ds.designs[i] for i in train]
+        proxy = make_proxy("latent-gp", task.space, seed=seed, warp=warps[0]).fit(designs, ds.y[train])
+        codes, designs = proxy.vae.encode(designs), [ds.designs[i] for i in test]
+        for w, warp in enumerate(warps):
+            if w:
+                proxy.config.warp = warp
+                proxy.fit_gp(codes, ds.y[train])
+            for noisy in (True, False):
+                proxy.config.noise_in_std = noisy
+                pred = proxy.predict(designs)
+                q = predictive_quality(ds.y[test], pred.mean, pred.std, pred.warped)
+                q = {k: round(v, 3) for k, v in q.items() if v is not None}
+                out[f"{split}_{'y' if noisy else 'f'} warp={warp}({proxy.warp.kind})"] = q
+            proxy.config.noise_in_std = True
     return out
 
 
@@ -144,11 +158,12 @@ def gp(args) -> None:
         names = [factor_spec(f, base) for f in args.dev.split(",")]
     for name in names:
         task = load_task(name)
+        label = task.name + (" (nested: lower 90%)" if args.nested else "")
         for seed in range(args.seeds):
             t = time.perf_counter()
-            for key, q in _gp_both(task, seed, args.max_train).items():
-                print(f"{task.name} seed {seed} latent-gp {key}: {json.dumps(q)}", flush=True)
-            print(f"  ({time.perf_counter() - t:.0f} s for both fits)", flush=True)
+            for key, q in _gp_both(task, seed, args.max_train, args.warps.split(","), args.nested).items():
+                print(f"{label} seed {seed} latent-gp {key}: {json.dumps(q)}", flush=True)
+            print(f"  ({time.perf_counter() - t:.0f} s for both splits)", flush=True)
 
 
 def main() -> None:
@@ -169,6 +184,8 @@ def main() -> None:
     q.add_argument("--seeds", type=int, default=1)
     q.add_argument("--max-train", type=int, default=10_000)
     q.add_argument("--dev", default="", help="development PBM factors instead of --tasks (e.g. ARX,EGR2)")
+    q.add_argument("--warps", default="none", help="score warps of the GP, one fit each on the same VAE (e.g. none,auto)")
+    q.add_argument("--nested", action="store_true", help="the splits inside the lower 90%% by score (development)")
     args = p.parse_args()
     {"recon": recon, "graph": graph, "gp": gp}[args.what](args)
 

@@ -35,7 +35,7 @@ def test_fits_predicts_and_ranks(proxy):
 def _function_std(proxy, designs):
     x = torch.as_tensor(proxy._unit(proxy.vae.encode(designs)), dtype=torch.float64)
     with torch.no_grad():
-        return proxy.model.posterior(x).variance.sqrt().reshape(-1).numpy() * proxy._scale.sd
+        return proxy.model.posterior(x).variance.sqrt().reshape(-1).numpy() * proxy.warp.sd
 
 
 def test_std_grows_away_from_the_data(proxy):
@@ -45,12 +45,12 @@ def test_std_grows_away_from_the_data(proxy):
     # codes far outside the unit cube of the training codes: the GP falls back to its prior
     far = torch.full((4, 8), 4.0, dtype=torch.float64)
     with torch.no_grad():
-        far_std = proxy.model.posterior(far).variance.sqrt().mean().item() * proxy._scale.sd
+        far_std = proxy.model.posterior(far).variance.sqrt().mean().item() * proxy.warp.sd
     assert far_std > 1.3 * near
 
 
 def test_std_is_that_of_a_new_measurement(proxy):
-    noise_var = proxy.model.likelihood.noise.item() * proxy._scale.sd**2  # in the GP's standardized outcome units
+    noise_var = proxy.model.likelihood.noise.item() * proxy.warp.sd**2  # in the GP's standardized outcome units
     noise_var *= proxy.model.outcome_transform.stdvs.item() ** 2
     f_std = _function_std(proxy, TEST[:30])
     assert np.allclose(proxy.predict(TEST[:30]).std, np.sqrt(f_std**2 + noise_var), rtol=1e-6)

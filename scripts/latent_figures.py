@@ -195,10 +195,10 @@ def warps(args) -> None:
             for kind in ("none", "log"):
                 w = ScoreWarp.fit(train, kind)
                 print(f"  {kind}: log-likelihood {w.loglik(train):.0f}, top 10% at {w.forward(test).mean():.2f} sds")
-            shifted = train - ScoreWarp.fit(train, "log").offset  # the log warp's shift, then Box-Cox by likelihood
-            bc, lam = stats.boxcox(shifted)
-            top = stats.boxcox(test - ScoreWarp.fit(train, "log").offset, lam)
-            print(f"  box-cox (lambda {lam:.3f} by likelihood): top 10% at {(top.mean() - bc.mean()) / bc.std():.2f} sds")
+            offset = ScoreWarp.fit(train, "log").offset  # the log warp's shift, then a Box-Cox power by likelihood
+            bc, lam = stats.boxcox(train - offset)
+            top = (stats.boxcox(test - offset, lam).mean() - bc.mean()) / bc.std()
+            print(f"  box-cox (lambda {lam:.3f} by likelihood): top 10% at {top:.2f} sds")
 
 
 def main() -> None:
@@ -219,7 +219,8 @@ def main() -> None:
     q.add_argument("--seeds", type=int, default=1)
     q.add_argument("--max-train", type=int, default=10_000)
     q.add_argument("--dev", default="", help="development PBM factors instead of --tasks (e.g. ARX,EGR2)")
-    q.add_argument("--warps", default="none", help="score warps of the GP, one fit each on the same VAE (e.g. none,auto)")
+    q.add_argument("--warps", default="auto",
+                   help="score warps of the GP, one fit each on the same VAE (default: the proxy default, auto; e.g. none,auto)")
     q.add_argument("--nested", action="store_true", help="the splits inside the lower 90%% by score (development)")
     w = sub.add_parser("warps")
     w.add_argument("--tasks", default="tfbind8,gb1")

@@ -4,6 +4,8 @@ Usage:
     SEQMBO_DATA_DIR=../shared/data python scripts/latent_figures.py recon [--folder DIR] [--heldout 2000] [--prior 10000]
     SEQMBO_DATA_DIR=../shared/data python scripts/latent_figures.py graph [--folder DIR] [--train 5000] [--minutes 10]
     SEQMBO_DATA_DIR=../shared/data python scripts/latent_figures.py gp [--tasks tfbind8,gb1] [--seeds 1] [--dev ARX,EGR2]
+        [--warps none,auto] [--nested]
+    SEQMBO_DATA_DIR=../shared/data python scripts/latent_figures.py warps [--tasks tfbind8,gb1] [--nested]
 
 ``recon``: the pre-trained VAE (``seqmbo pretrain``; the default one, or ``--folder``): its learning
 curve, exact reconstruction (canonical SMILES) of the held-out library molecules it never saw,
@@ -18,8 +20,14 @@ molecules' string codes, and how often the nearest string code is the molecule's
 ``gp``: :func:`seqmbo.metrics.calibration.proxy_quality` of the ``latent-gp`` proxy on each task's
 offline set: the OOD split trains on the lower 90% by score and tests on the top 10%; prints
 Spearman, NLL, 90% coverage and calibration error (held-out and OOD) of both standard deviations,
-``y`` (of a new measurement: the default) and ``f`` (of the noise-free function). ``--dev`` runs the
-development PBM factors instead (how the default was chosen).
+``y`` (of a new measurement: the default) and ``f`` (of the noise-free function), for each score warp
+of ``--warps`` (the GP refitted on the same VAE). ``--dev`` runs the development PBM factors instead;
+``--nested`` the same splits inside each task's lower 90% by score (fit on the lower 90% of it, test on
+the rest): development data for the OOD split that never sees the task's top 10%.
+
+``warps``: no model: for each score warp of the lower 90% (``none``, ``log``, and a Box-Cox power
+chosen by likelihood after the log's shift), the training log-likelihood and how many training sds
+above the training mean the top 10% lie.
 """
 
 from __future__ import annotations
@@ -111,44 +119,86 @@ def graph(args) -> None:
           f"nearest string code is its own: {top1:.3f}")
 
 
-def _gp_both(task, seed: int, max_train: int) -> dict[str, dict]:
-    """:func:`proxy_quality`'s splits for one latent-gp fit each, scored with both standard deviations:
-    ``y`` (a new measurement, the default) and ``f`` (the noise-free function)."""
-    from seqmbo.metrics.calibration import predictive_quality, quality_splits
+def _gp_both(task, seed: int, max_train: int, warps: list[str], nested: bool) -> dict[str, dict]:
+    """:func:`proxy_quality`'s splits for one latent-gp VAE each, its GP fitted once per score warp and
+    scored with both standard deviations: ``y`` (a new measurement, the default) and ``f`` (the
+    noise-free function). ``nested``: the splits of the lower 90% alone (development)."""
+    from seqmbo.data import Dataset
+    from seqmbo.metrics.calibration import ood_split, predictive_quality, quality_splits
     from seqmbo.proxies import make_proxy
 
     ds = task.dataset
+    if nested:
+        keep = ood_split(ds.y, 0.1)[0]
+        ds = Dataset([ds.designs[i] for i in keep], ds.y[keep], ds.space, f"{ds.name} (lower 90%)")
     out: dict[str, dict] = {}
     for split, train, test in quality_splits(ds, seed, max_train=max_train):
-        proxy = make_proxy("latent-gp", task.space, seed=seed).fit([ds.designs[i] for i in train], ds.y[train])
-        designs = [ds.designs[i] for i in test]
-        for noisy in (True, False):
-            proxy.config.noise_in_std = noisy
-            pred = proxy.predict(designs)
-            q = predictive_quality(ds.y[test], pred.mean, pred.std)
-            out[f"{split}_{'y' if noisy else 'f'}"] = {k: round(v, 3) for k, v in q.items() if v is not None}
-        proxy.config.noise_in_std = True
+        designs = [ds.designs[i] for i in train]
+        proxy = make_proxy("latent-gp", task.space, seed=seed, warp=warps[0]).fit(designs, ds.y[train])
+        codes, designs = proxy.vae.encode(designs), [ds.designs[i] for i in test]
+        for w, warp in enumerate(warps):
+            if w:
+                proxy.config.warp = warp
+                proxy.fit_gp(codes, ds.y[train])
+            for noisy in (True, False):
+                proxy.config.noise_in_std = noisy
+                pred = proxy.predict(designs)
+                q = predictive_quality(ds.y[test], pred.mean, pred.std, pred.warped)
+                q = {k: round(v, 3) for k, v in q.items() if v is not None}
+                out[f"{split}_{'y' if noisy else 'f'} warp={warp}({proxy.warp.kind})"] = q
+            proxy.config.noise_in_std = True
     return out
+
+
+def _task_names(args) -> list:
+    """``--tasks``, or the task specs of the development PBM factors of ``--dev``."""
+    if not args.dev:
+        return args.tasks.split(",")
+    import os
+
+    from choose_pbm_settings import factor_spec
+
+    base = Path(os.environ.get("SEQMBO_DATA_DIR", "data")) / "tfbind8-dev"
+    return [factor_spec(f, base) for f in args.dev.split(",")]
 
 
 def gp(args) -> None:
     from seqmbo.tasks import load_task
 
-    names = args.tasks.split(",")
-    if args.dev:
-        import os
-
-        from choose_pbm_settings import factor_spec
-
-        base = Path(os.environ.get("SEQMBO_DATA_DIR", "data")) / "tfbind8-dev"
-        names = [factor_spec(f, base) for f in args.dev.split(",")]
-    for name in names:
+    for name in _task_names(args):
         task = load_task(name)
+        label = task.name + (" (nested: lower 90%)" if args.nested else "")
         for seed in range(args.seeds):
             t = time.perf_counter()
-            for key, q in _gp_both(task, seed, args.max_train).items():
-                print(f"{task.name} seed {seed} latent-gp {key}: {json.dumps(q)}", flush=True)
-            print(f"  ({time.perf_counter() - t:.0f} s for both fits)", flush=True)
+            for key, q in _gp_both(task, seed, args.max_train, args.warps.split(","), args.nested).items():
+                print(f"{label} seed {seed} latent-gp {key}: {json.dumps(q)}", flush=True)
+            print(f"  ({time.perf_counter() - t:.0f} s for both splits)", flush=True)
+
+
+def warps(args) -> None:
+    """Where the OOD test scores lie in each warp of the training scores (no model): the log-likelihood
+    of the training scores (Jacobian included) and the test scores' mean in training sds of the warp."""
+    from scipy import stats
+
+    from seqmbo.metrics.calibration import ood_split
+    from seqmbo.proxies.warp import ScoreWarp
+    from seqmbo.tasks import load_task
+
+    for name in _task_names(args):
+        task = load_task(name)
+        name, y = task.name, task.dataset.y
+        splits = [("", y)] + ([(" (nested: lower 90%)", y[ood_split(y, 0.1)[0]])] if args.nested else [])
+        for label, ys in splits:
+            train, test = (ys[i] for i in ood_split(ys, 0.1))
+            floor = float(np.mean(train == train.min()))
+            print(f"{name}{label}: {len(train)} training scores, {floor:.3f} of them at the lowest", flush=True)
+            for kind in ("none", "log"):
+                w = ScoreWarp.fit(train, kind)
+                print(f"  {kind}: log-likelihood {w.loglik(train):.0f}, top 10% at {w.forward(test).mean():.2f} sds")
+            offset = ScoreWarp.fit(train, "log").offset  # the log warp's shift, then a Box-Cox power by likelihood
+            bc, lam = stats.boxcox(train - offset)
+            top = (stats.boxcox(test - offset, lam).mean() - bc.mean()) / bc.std()
+            print(f"  box-cox (lambda {lam:.3f} by likelihood): top 10% at {top:.2f} sds")
 
 
 def main() -> None:
@@ -169,8 +219,15 @@ def main() -> None:
     q.add_argument("--seeds", type=int, default=1)
     q.add_argument("--max-train", type=int, default=10_000)
     q.add_argument("--dev", default="", help="development PBM factors instead of --tasks (e.g. ARX,EGR2)")
+    q.add_argument("--warps", default="auto",
+                   help="score warps of the GP, one fit each on the same VAE (default: the proxy default, auto; e.g. none,auto)")
+    q.add_argument("--nested", action="store_true", help="the splits inside the lower 90%% by score (development)")
+    w = sub.add_parser("warps")
+    w.add_argument("--tasks", default="tfbind8,gb1")
+    w.add_argument("--nested", action="store_true")
+    w.add_argument("--dev", default="", help="development PBM factors instead of --tasks")
     args = p.parse_args()
-    {"recon": recon, "graph": graph, "gp": gp}[args.what](args)
+    {"recon": recon, "graph": graph, "gp": gp, "warps": warps}[args.what](args)
 
 
 if __name__ == "__main__":

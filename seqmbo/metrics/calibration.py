@@ -1,6 +1,7 @@
 """How good a proxy's uncertainty is: held-out and out-of-distribution rank, NLL, coverage, calibration.
 
-Predictions are read as Gaussians ``N(mean, std^2)``. On a test set with true scores ``y``:
+Predictions are read as Gaussians ``N(mean, std^2)`` (or, where a proxy gives one, as its warped
+Gaussian ``Prediction.warped``: exact intervals and density in score units). On a test set with true scores ``y``:
 
 - ``spearman``: rank correlation of ``mean`` and ``y``;
 - ``nll``: mean Gaussian negative log-likelihood ``0.5 log(2 pi std^2) + (y - mean)^2 / (2 std^2)``
@@ -54,25 +55,43 @@ def gaussian_nll(y: np.ndarray, mean: np.ndarray, std: np.ndarray) -> float:
 
 def coverage(y: np.ndarray, mean: np.ndarray, std: np.ndarray, level: float = 0.9) -> float:
     """Fraction of ``y`` inside the central ``level`` interval of ``N(mean, std^2)``."""
-    y, mean, s = np.asarray(y, float), np.asarray(mean, float), _clean_std(std)
-    return float(np.mean(np.abs(y - mean) <= _z(level) * s))
+    return _coverage_of(_abs_z(y, mean, std), level)
 
 
 def calibration_error(y: np.ndarray, mean: np.ndarray, std: np.ndarray, levels: np.ndarray = LEVELS) -> float:
     """Mean over ``levels`` of ``|observed - expected|`` coverage of central Gaussian intervals."""
-    y, mean, s = np.asarray(y, float), np.asarray(mean, float), _clean_std(std)
-    r = np.abs(y - mean) / s  # (n,)
+    return _calib_err_of(_abs_z(y, mean, std), levels)
+
+
+def _abs_z(y: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
+    return np.abs(np.asarray(y, float) - np.asarray(mean, float)) / _clean_std(std)
+
+
+def _coverage_of(r: np.ndarray, level: float) -> float:
+    """Fraction of absolute standard-normal residuals ``r`` inside the central ``level`` interval."""
+    return float(np.mean(r <= _z(level)))
+
+
+def _calib_err_of(r: np.ndarray, levels: np.ndarray = LEVELS) -> float:
     observed = (r[None, :] <= _z(levels)[:, None]).mean(axis=1)
     return float(np.mean(np.abs(observed - levels)))
 
 
-def predictive_quality(y: np.ndarray, mean: np.ndarray, std: np.ndarray | None) -> dict[str, float | None]:
+def predictive_quality(y: np.ndarray, mean: np.ndarray, std: np.ndarray | None,
+                       warped=None) -> dict[str, float | None]:
     """``spearman``, ``rmse``, ``nll``, ``coverage90``, ``calib_err`` of predictions (the last three
-    ``None`` without std)."""
+    ``None`` without std).
+
+    ``warped`` (a :class:`~seqmbo.proxies.warp.WarpedNormal`, a proxy's ``Prediction.warped``): the
+    last three read its exact central intervals and density instead of ``N(mean, std^2)``.
+    """
     y_, m_ = np.asarray(y, float), np.asarray(mean, float)
     out: dict[str, float | None] = {"spearman": spearman(mean, y), "rmse": float(np.sqrt(np.mean((y_ - m_) ** 2)))}
     if std is None:
         out.update(nll=None, coverage90=None, calib_err=None)
+    elif warped is not None:
+        r = np.abs(warped.z(y_))
+        out.update(nll=float(-np.mean(warped.logpdf(y_))), coverage90=_coverage_of(r, 0.9), calib_err=_calib_err_of(r))
     else:
         out.update(nll=gaussian_nll(y, mean, std), coverage90=coverage(y, mean, std, 0.9),
                    calib_err=calibration_error(y, mean, std))
@@ -138,7 +157,7 @@ def proxy_quality(make_proxy_fn: Callable[[], Any], dataset, seed: int = 0, *, h
         proxy = make_proxy_fn()
         proxy.fit([dataset.designs[i] for i in train], dataset.y[train])
         pred = proxy.predict([dataset.designs[i] for i in test])
-        q = predictive_quality(dataset.y[test], pred.mean, pred.std)
+        q = predictive_quality(dataset.y[test], pred.mean, pred.std, pred.warped)
         out.update({f"proxy_{name}_{k}": v for k, v in q.items()})
     out["proxy_calibration_train_rows"] = max(rows) if rows else 0
     return out

@@ -8,17 +8,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from seqmbo.proxies.warp import WarpedNormal
 
 
 @dataclass(frozen=True)
 class Prediction:
-    """Predicted scores in the units of ``y``: ``mean`` ``(n,)`` and ``std`` ``(n,)`` or ``None``."""
+    """Predicted scores in the units of ``y``: ``mean`` ``(n,)`` and ``std`` ``(n,)`` or ``None``.
+
+    ``warped`` (optional) is the full predictive distribution when it is not Gaussian in score units
+    (a Gaussian on warped scores, :class:`~seqmbo.proxies.warp.WarpedNormal`); ``mean`` and ``std``
+    are then its moments, and calibration reads its exact intervals and density.
+    """
 
     mean: np.ndarray
     std: np.ndarray | None = None
+    warped: "WarpedNormal | None" = None
 
 
 @runtime_checkable

@@ -315,13 +315,21 @@ class GFlowNetTrainer:
         else:
             log_z = self.log_z
         masks = self._masks(tokens)
-        if self.anchor is not None:
-            log_reward = log_reward + self.anchor(tokens, lengths, masks, beta)
+        log_reward = self.anchored(tokens, lengths, log_reward, beta, masks)
         log_pf, log_flow = trajectory_log_probs(self.policy, self.env, tokens, lengths, masks, beta)
         if self.config.loss == "tb":
             return trajectory_balance(log_pf, log_z, log_reward)
         steps = self.env.n_steps(lengths)
         return subtrajectory_balance(log_pf, log_flow, log_z, log_reward, steps, self.config.subtb_lambda)
+
+    def anchored(self, tokens: torch.Tensor, lengths: torch.Tensor, log_reward: torch.Tensor,
+                 cond: torch.Tensor | None = None, masks: torch.Tensor | None = None) -> torch.Tensor:
+        """The balance targets ``(n,)``: ``log_reward (n,)`` (already at each trajectory's ``beta`` or
+        preference ``cond``) plus ``anchor * log p_clone(x)`` when :attr:`anchor` is set, else unchanged."""
+        if self.anchor is None:
+            return log_reward
+        masks = self._masks(tokens) if masks is None else masks
+        return log_reward + self.anchor(tokens, lengths, masks, cond)
 
     def step(self, log_reward: LogReward) -> float:
         """One gradient step on a batch (on-policy + offline + replay); returns the loss."""
@@ -426,8 +434,7 @@ class GFlowNetTrainer:
         elif self.conditioned:
             log_r = cond * log_r
         masks = self._masks(tokens)
-        if self.anchor is not None:
-            log_r = log_r + self.anchor(tokens, lengths, masks, cond)
+        log_r = self.anchored(tokens, lengths, log_r, cond, masks)
         log_pf, _ = trajectory_log_probs(self.policy, self.env, tokens, lengths, masks, cond)
         gap = log_r - log_pf.sum(dim=1)
         value = float(gap[torch.isfinite(gap)].mean()) if bool(torch.isfinite(gap).any()) else 0.0

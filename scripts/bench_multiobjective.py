@@ -18,7 +18,9 @@ tasks (another subsample, other objectives), for choosing settings; ``NAME:key=v
 passes settings to a generator.
 
 Prints one line per run and a table of mean ± std over seeds of ``hv_p100``, ``hv_p50``,
-``pareto_size``, ``dataset_hv`` per task and generator.
+``pareto_size``, ``dataset_hv``, ``off_support`` (the share of the designs a generator scored with the
+run's reward that were off its support: invalid, or rejected by the chemistry gates; reward ``-inf``)
+and the wall time per task and generator.
 
     nice -n 5 python scripts/bench_multiobjective.py --tasks regex,zinc-logp-qed --seeds 3
     nice -n 5 python scripts/bench_multiobjective.py --chemist 1000
@@ -130,20 +132,66 @@ def ensure_pymoo(peer_dir: Path) -> None:
 KEYS = ("hv_p100", "hv_p75", "hv_p50", "pareto_size", "dataset_hv", "time_total_s")
 
 
+class CountingReward:
+    """The run's reward, recording for each call the designs scored and how many were off the support."""
+
+    def __init__(self, reward) -> None:
+        self.reward, self.calls = reward, []  # (off the support, scored) a call
+
+    def __getattr__(self, name):
+        return getattr(self.reward, name)
+
+    def __call__(self, designs):
+        return self._count(self.reward(designs))
+
+    def vector(self, designs):
+        return self._count(self.reward.vector(designs))
+
+    def _count(self, values):
+        v = np.asarray(values, dtype=np.float64).reshape(len(values), -1)
+        self.calls.append((int((~np.isfinite(v).all(axis=1)).sum()), v.shape[0]))
+        return values
+
+    @property
+    def shares(self) -> list[float]:
+        """The share off the support of each call."""
+        return [off / n if n else 0.0 for off, n in self.calls]
+
+    @property
+    def off_support(self) -> float | None:
+        """The share off the support of all designs scored (``None``: none scored)."""
+        total = sum(n for _, n in self.calls)
+        return round(sum(off for off, _ in self.calls) / total, 4) if total else None
+
+
+class Counted:
+    """A generator whose proposals are made with a :class:`CountingReward` (the run sees the same values)."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.counting = inner, None
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def propose(self, reward, n, dataset, rng):
+        self.counting = CountingReward(reward)
+        return self.inner.propose(self.counting, n, dataset, rng)
+
+
 def run_cell(task: str, generator: str, seed: int, members: int, extra: dict | None = None) -> dict:
     """One ``seqmbo.design`` run; ``generator`` may be ``NAME:key=value;key=value`` (extra settings)."""
     import seqmbo
+    from seqmbo.generators import make_generator
 
     settings = {"proxy_options": {"members": members}, "calibration": False, **(extra or {})}
     name, _, spec = generator.partition(":")
     if name == "pymoo-nsga2":
-        gen = PymooNSGA2(**EVOLUTION)
+        gen = Counted(PymooNSGA2(**EVOLUTION))
     else:
-        gen = name
-        if name != "random":
-            settings["generator_options"] = {**OPTIONS.get(name, {}), **_settings(spec)}
+        options = {**OPTIONS.get(name, {}), **_settings(spec)} if name != "random" else {}
+        gen = Counted(make_generator(name, device=(extra or {}).get("device", "auto"), **options))
     run = seqmbo.design(DEV_TASKS.get(task, task), generator=gen, seed=seed, **settings)
-    return {k: run.metrics.get(k) for k in KEYS}
+    return {**{k: run.metrics.get(k) for k in KEYS}, "off_support": gen.counting.off_support}
 
 
 def _settings(spec: str) -> dict:
@@ -223,20 +271,20 @@ def main() -> None:
 
 def table(rows: list[dict]) -> None:
     """Mean ± std over seeds per task and generator."""
-    print("\n| task | generator | seeds | hv_p100 | hv_p50 | pareto_size | dataset_hv |")
-    print("|---|---|---|---|---|---|---|")
+    print("\n| task | generator | seeds | hv_p100 | hv_p50 | pareto_size | dataset_hv | off support | wall s |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for task in dict.fromkeys(r["task"] for r in rows):
         for gen in dict.fromkeys(r["generator"] for r in rows):
             cell = [r for r in rows if r["task"] == task and r["generator"] == gen]
             if not cell:
                 continue
 
-            def f(k, cell=cell):
-                v = np.array([r[k] for r in cell], dtype=float)
-                return f"{v.mean():.3f} ± {v.std():.3f}"
+            def f(k, cell=cell, digits=3):
+                v = np.array([r[k] if r.get(k) is not None else np.nan for r in cell], dtype=float)
+                return f"{v.mean():.{digits}f} ± {v.std():.{digits}f}"
 
             print(f"| {task} | {gen} | {len(cell)} | {f('hv_p100')} | {f('hv_p50')} | {f('pareto_size')} | "
-                  f"{cell[0]['dataset_hv']:.3f} |")
+                  f"{cell[0]['dataset_hv']:.3f} | {f('off_support', digits=2)} | {f('time_total_s', digits=0)} |")
 
 
 if __name__ == "__main__":

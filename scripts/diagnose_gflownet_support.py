@@ -1,7 +1,7 @@
 """How much of a GFlowNet's training lands off the reward's support, setting by setting, on one task.
 
 Fits the task's proxies and builds its reward (the chemistry gates as the support for molecules)
-once, as a design run does (seed 0, ``--members`` ensemble members, no calibration), then for each
+once, as a design run does (seed ``--seed``, default 0, ``--members`` ensemble members, no calibration), then for each
 generator spec proposes with that reward, gates and selects the candidates as the run does and
 prints one JSON line: the generation time, ``hv_p100``/``hv_p50`` of the candidates under the true
 objectives (the run's metrics), the proposals each gate removed, the share of the newly scored
@@ -25,25 +25,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_multiobjective import DEV_TASKS, OPTIONS, _settings  # noqa: E402
-
-
-class CountingReward:
-    """The run's reward, recording for each vector call the designs scored and the share off the support."""
-
-    def __init__(self, reward) -> None:
-        self.reward, self.calls = reward, []
-
-    def __getattr__(self, name):
-        return getattr(self.reward, name)
-
-    def __call__(self, designs):
-        return self.reward(designs)
-
-    def vector(self, designs):
-        v = self.reward.vector(designs)
-        self.calls.append(float((~np.isfinite(v).all(axis=1)).mean()) if len(designs) else 0.0)
-        return v
+from bench_multiobjective import DEV_TASKS, OPTIONS, CountingReward, _settings  # noqa: E402
 
 
 def by_tenth(shares: list[float]) -> list[float]:
@@ -65,8 +47,9 @@ def main() -> None:
     ap.add_argument("task", help="a task or development instance with several objectives")
     ap.add_argument("generators", help="comma-separated NAME:key=value;key=value")
     ap.add_argument("--members", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0, help="the run's seed (proxies and generators)")
     args = ap.parse_args()
-    cfg = RunConfig(task=DEV_TASKS.get(args.task, args.task), generator="gflownet", seed=0).apply_task_defaults()
+    cfg = RunConfig(task=DEV_TASKS.get(args.task, args.task), generator="gflownet", seed=args.seed).apply_task_defaults()
     cfg.set("calibration", False)
     cfg.set("proxy_options", {"members": args.members})
     task = load_task(cfg.task)
@@ -91,7 +74,7 @@ def main() -> None:
         print(json.dumps({
             "spec": spec, "generate_s": round(seconds, 1), "hv_p100": round(hv["hv_p100"], 4),
             "hv_p50": round(hv["hv_p50"], 4), "proposed": len(raw), "removed": {k: v for k, v in removed.items() if v},
-            "off_support_by_tenth": by_tenth(counting.calls), "designs_scored": last.get("designs_scored"),
+            "off_support_by_tenth": by_tenth(counting.shares), "off_support": counting.off_support, "designs_scored": last.get("designs_scored"),
             "designs_invalid": last.get("designs_invalid"), "log_z": last.get("log_z"),
             "final_loss": last.get("final_loss"), "pretrain_nll": last.get("pretrain_nll"),
         }, default=str), flush=True)

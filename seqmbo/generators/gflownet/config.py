@@ -95,6 +95,11 @@ class GFlowNetConfig:
             0: off. ``None`` (default): :data:`MOLECULE_PRETRAIN_STEPS` for molecules with several
             objectives (chosen on the development instances ``zinc-fexofenadine-terms-dev`` and
             ``zinc-qed-sa-dev``), else 0 (sequences and one objective stay exactly as they were).
+        anchor: ``lambda >= 0``: after behaviour cloning, a frozen copy of the cloned policy is kept
+            and every balance target gets ``lambda * log p_clone(x)`` added (a reward tempered by the
+            cloned density of the data, ``R(x) * p_clone(x) ** lambda``; see
+            :mod:`seqmbo.generators.gflownet.anchor`). 0 (default): off, nothing of it exists. Needs
+            behaviour cloning (``pretrain_steps > 0``, or its molecule default).
 
     Exploration:
         epsilon: probability of a uniformly random (valid) action at each step.
@@ -146,6 +151,7 @@ class GFlowNetConfig:
     scalarization: str = "chebyshev"
 
     pretrain_steps: int | None = None
+    anchor: float = 0.0
 
     epsilon: float = 0.05
     temperature: float = 1.0
@@ -174,6 +180,9 @@ class GFlowNetConfig:
         need(self.steps >= 0, f"steps must be >= 0, got {self.steps}")
         need(self.pretrain_steps is None or self.pretrain_steps >= 0,
              f"pretrain_steps must be >= 0, got {self.pretrain_steps}")
+        need(isinstance(self.anchor, (int, float)) and not isinstance(self.anchor, bool)
+             and math.isfinite(self.anchor) and self.anchor >= 0,
+             f"anchor must be a finite number >= 0 (0: off), got {self.anchor!r}")
         need(self.invalid_penalty is None or self.invalid_penalty >= 0,
              f"invalid_penalty must be >= 0, got {self.invalid_penalty}")
         need(self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}")

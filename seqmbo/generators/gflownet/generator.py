@@ -12,6 +12,7 @@ import torch
 from seqmbo._config import with_overrides
 from seqmbo.data.dataset import Dataset
 from seqmbo.devices import DeviceLike, resolve_device, seeded, seeded_generator
+from seqmbo.errors import InvalidInputError
 from seqmbo.generators.base import GeneratorBase, Reward
 from seqmbo.generators.gflownet.config import GFlowNetConfig
 from seqmbo.generators.gflownet.constraints import TransitionMask
@@ -106,6 +107,10 @@ class GFlowNetGenerator(GeneratorBase):
             trainer.generator = seeded_generator(seed, self.device)
 
         cloning = cfg.cloning_steps(getattr(space, "kind", ""), m) if self._trainer is None else 0
+        if cfg.anchor > 0 and cloning <= 0 and trainer.anchor is None:
+            raise InvalidInputError(f"generator 'gflownet': anchor={cfg.anchor} needs behaviour cloning to anchor to "
+                                    "(set pretrain_steps > 0; it is on by default only for molecules with several "
+                                    "objectives)")
         trainer.penalty = cfg.invalid_log_penalty(env, cloning=cloning > 0 or trainer.cloned is not None)
         if cfg.support_mask:
             bigrams = getattr(reward, "support_bigrams", None)
@@ -152,6 +157,7 @@ class GFlowNetGenerator(GeneratorBase):
             "policy": type(trainer.policy).__name__,
             "pretrain_designs": int(accepted[0].shape[0]) if cloned else 0,
             "pretrain_nll": [round(cloned[0], 3), round(float(np.mean(cloned[-20:])), 3)] if cloned else None,
+            "anchor": trainer.anchor.weight if trainer.anchor is not None else 0.0,
             "log_z": float(trainer.log_z_at().detach()),
             "final_loss": float(np.mean(losses[-50:])) if losses else math.nan,
             "reward_calls": scores.reward_calls,

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from seqmbo.generators.gflownet.anchor import CloneAnchor
 from seqmbo.generators.gflownet.config import GFlowNetConfig
 from seqmbo.generators.gflownet.constraints import TransitionMask
 from seqmbo.generators.gflownet.env import TokenEnv, row_keys
@@ -188,6 +189,7 @@ class GFlowNetTrainer:
         self.offline: tuple[torch.Tensor, torch.Tensor] | None = None
         self.constraint: TransitionMask | None = None
         self.cloned: tuple[torch.Tensor, torch.Tensor] | None = None  # the designs of behaviour_clone
+        self.anchor: CloneAnchor | None = None  # config.anchor > 0: the frozen clone, after behaviour_clone
         self.penalty = config.invalid_log_penalty(env, cloning=bool(config.pretrain_steps))  # invalid designs' targets
 
     def set_constraint(self, constraint: TransitionMask | None) -> None:
@@ -312,11 +314,22 @@ class GFlowNetTrainer:
             log_z, log_reward = self.log_z_head(beta), beta * log_reward
         else:
             log_z = self.log_z
-        log_pf, log_flow = trajectory_log_probs(self.policy, self.env, tokens, lengths, self._masks(tokens), beta)
+        masks = self._masks(tokens)
+        log_reward = self.anchored(tokens, lengths, log_reward, beta, masks)
+        log_pf, log_flow = trajectory_log_probs(self.policy, self.env, tokens, lengths, masks, beta)
         if self.config.loss == "tb":
             return trajectory_balance(log_pf, log_z, log_reward)
         steps = self.env.n_steps(lengths)
         return subtrajectory_balance(log_pf, log_flow, log_z, log_reward, steps, self.config.subtb_lambda)
+
+    def anchored(self, tokens: torch.Tensor, lengths: torch.Tensor, log_reward: torch.Tensor,
+                 cond: torch.Tensor | None = None, masks: torch.Tensor | None = None) -> torch.Tensor:
+        """The balance targets ``(n,)``: ``log_reward (n,)`` (already at each trajectory's ``beta`` or
+        preference ``cond``) plus ``anchor * log p_clone(x)`` when :attr:`anchor` is set, else unchanged."""
+        if self.anchor is None:
+            return log_reward
+        masks = self._masks(tokens) if masks is None else masks
+        return log_reward + self.anchor(tokens, lengths, masks, cond)
 
     def step(self, log_reward: LogReward) -> float:
         """One gradient step on a batch (on-policy + offline + replay); returns the loss."""
@@ -373,7 +386,10 @@ class GFlowNetTrainer:
         negative log-likelihood ``-log P_F(x)`` of ``batch_size`` designs drawn with replacement, each
         under its own drawn conditioning (preference or beta) when the policy is conditioned, so that
         sampling starts inside the data (e.g. the chemistry of the offline molecules). Designs off
-        the constraint are left out. Returns the losses (nats a design).
+        the constraint are left out. With ``config.anchor > 0`` the cloned policy is then frozen as
+        :attr:`anchor` (:class:`~seqmbo.generators.gflownet.anchor.CloneAnchor`): every later balance
+        target (and :meth:`fit_log_z`) adds ``anchor * log p_clone(x)``. Returns the losses (nats a
+        design).
         """
         tokens, lengths = tokens.to(self.device), lengths.to(self.device)
         if self.constraint is not None and tokens.shape[0]:
@@ -392,6 +408,8 @@ class GFlowNetTrainer:
                 nn.utils.clip_grad_norm_(self.policy.parameters(), self.config.grad_clip)
             optimizer.step()
             losses.append(float(loss.detach()))
+        if self.config.anchor > 0:
+            self.anchor = CloneAnchor(self.policy, self.env, self.config.anchor)
         return losses
 
     def _clone_loss(self, k: int) -> torch.Tensor:
@@ -415,7 +433,9 @@ class GFlowNetTrainer:
             log_r = preference_log_reward(log_r, cond, self.config, self.penalty)
         elif self.conditioned:
             log_r = cond * log_r
-        log_pf, _ = trajectory_log_probs(self.policy, self.env, tokens, lengths, self._masks(tokens), cond)
+        masks = self._masks(tokens)
+        log_r = self.anchored(tokens, lengths, log_r, cond, masks)
+        log_pf, _ = trajectory_log_probs(self.policy, self.env, tokens, lengths, masks, cond)
         gap = log_r - log_pf.sum(dim=1)
         value = float(gap[torch.isfinite(gap)].mean()) if bool(torch.isfinite(gap).any()) else 0.0
         if self.preferences:

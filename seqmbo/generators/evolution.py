@@ -76,11 +76,11 @@ class EvolutionGenerator(GeneratorBase):
         offline = set(dataset.designs)
         population = self._best(pool, cfg.population)
         graph = cfg.operators == "graph" and getattr(space, "kind", "") == "molecule"
-        elements = graph_edits.elements_of(seeds) if graph else None
+        elements = graph_edits.elements_of(seeds, space.mol) if graph else None
         for _ in bar(range(cfg.generations), "evolution: generations"):
             if graph:
                 children = graph_edits.offspring(population, cfg.offspring, rng, cfg.crossover, elements,
-                                                 self._rank_weights(len(population)))
+                                                 self._rank_weights(len(population)), parse=space.mol)
                 children = [c for c, ok in zip(children, space.is_valid(children)) if ok]
             else:
                 children = space.decode(self._offspring(space.encode(population), pool, population, space, rng))

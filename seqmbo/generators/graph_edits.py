@@ -25,7 +25,9 @@ def _editable(smiles_or_mol):
     """A kekulized, editable copy (``None`` when RDKit cannot read it)."""
     from rdkit import Chem
 
-    mol = Chem.MolFromSmiles(smiles_or_mol) if isinstance(smiles_or_mol, str) else smiles_or_mol
+    from seqmbo.spaces.molecule import parse_smiles
+
+    mol = parse_smiles(smiles_or_mol) if isinstance(smiles_or_mol, str) else smiles_or_mol
     if mol is None:
         return None
     rw = Chem.RWMol(mol)
@@ -222,30 +224,34 @@ def crossover(a, b, rng: np.random.Generator) -> str | None:
     return _finish(rw)
 
 
-def elements_of(smiles: Sequence[str]) -> list[str]:
-    """The elements of :data:`VALENCE` that occur in ``smiles`` (carbon always): new atoms come from these."""
-    from rdkit import Chem
+def elements_of(smiles: Sequence[str], parse=None) -> list[str]:
+    """The elements of :data:`VALENCE` that occur in ``smiles`` (carbon always): new atoms come from these.
+    ``parse``: SMILES -> RDKit molecule (default :func:`~seqmbo.spaces.molecule.parse_smiles`; a
+    space's cached ``mol``)."""
+    from seqmbo.spaces.molecule import parse_smiles
 
-    found = {"C"}
+    parse, found = parse or parse_smiles, {"C"}
     for s in smiles:
-        mol = Chem.MolFromSmiles(s)
+        mol = parse(s)
         if mol is not None:
             found.update(a.GetSymbol() for a in mol.GetAtoms())
     return [e for e in VALENCE if e in found]
 
 
 def offspring(parents: Sequence[str], k: int, rng: np.random.Generator, crossover_rate: float = 0.5,
-              elements: Sequence[str] = CHAIN, weights: np.ndarray | None = None, tries: int = 3) -> list[str]:
+              elements: Sequence[str] = CHAIN, weights: np.ndarray | None = None, tries: int = 3,
+              parse=None) -> list[str]:
     """``k`` children (fewer when edits keep failing) of ``parents`` drawn with ``weights``: a
     crossover of two parents with probability ``crossover_rate``, else a mutation of one; a child of a
-    crossover is mutated too half of the time. Each child gets up to ``tries`` attempts."""
-    from rdkit import Chem
+    crossover is mutated too half of the time. Each child gets up to ``tries`` attempts. ``parse``:
+    as in :func:`elements_of` (the parents are read, never changed)."""
+    from seqmbo.spaces.molecule import parse_smiles
 
-    m, mols = len(parents), {}
+    m, mols, parse = len(parents), {}, parse or parse_smiles
 
     def parsed(i: int):
         if i not in mols:
-            mols[i] = Chem.MolFromSmiles(parents[i])
+            mols[i] = parse(parents[i])
         return mols[i]
 
     children = []

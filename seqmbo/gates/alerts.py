@@ -54,11 +54,16 @@ def alerts_in(mol) -> set[str]:
 
 def alert_shares(mols: Sequence) -> dict[str, float]:
     """The share of ``mols`` (RDKit molecules) that matches each alert; alerts none match are left out."""
+    return _shares([alerts_in(m) for m in mols])
+
+
+def _shares(found: Sequence[set[str] | frozenset[str]]) -> dict[str, float]:
+    """The share of the molecules whose alert sets are ``found`` that matches each alert."""
     counts: dict[str, int] = {}
-    for m in mols:
-        for name in alerts_in(m):
+    for names in found:
+        for name in names:
             counts[name] = counts.get(name, 0) + 1
-    return {k: v / max(len(mols), 1) for k, v in counts.items()}
+    return {k: v / max(len(found), 1) for k, v in counts.items()}
 
 
 class StructuralAlerts:
@@ -81,8 +86,10 @@ class StructuralAlerts:
 
         self._parse: Callable = parser_of(space)
         pick = np.sort(np.random.default_rng(0).permutation(len(offline))[:ALERT_SAMPLE])
-        mols = [m for m in (self._parse(offline[i]) for i in pick) if m is not None and m.GetNumAtoms()]
-        self.shares = alert_shares(mols)
+        # a molecule's alerts are kept by the space: online rounds rebuild the gate from a growing sample
+        memo = space.memo("alerts_in") if hasattr(space, "memo") else {}
+        found = [self._alerts_of(offline[i], memo) for i in pick]
+        self.shares = _shares([names for names in found if names is not None])
         self.banned = [n for n in alert_names() if self.shares.get(n, 0.0) <= max_share]
         banned = set(self.banned)
         self._catalog = FilterCatalog()
@@ -91,6 +98,15 @@ class StructuralAlerts:
             if _name(full.GetEntryWithIdx(i)) in banned:
                 self._catalog.AddEntry(full.GetEntryWithIdx(i))
         self._passes: dict[str, bool] = {}  # per design: proposals repeat across a generator's steps
+
+    def _alerts_of(self, smiles: str, memo: dict) -> frozenset[str] | None:
+        """Every alert ``smiles`` matches (``None`` when it is unparsable or has no atoms), remembered in ``memo``."""
+        hit = memo.get(smiles, False)
+        if hit is False:
+            mol = self._parse(smiles)
+            hit = frozenset(alerts_in(mol)) if mol is not None and mol.GetNumAtoms() else None
+            memo_store(memo, smiles, hit)
+        return hit
 
     def alerts_of(self, design: str) -> list[str]:
         """The banned alerts ``design`` matches (``[]`` for an unparsable design)."""

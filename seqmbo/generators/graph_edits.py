@@ -42,8 +42,10 @@ def _finish(rw) -> str | None:
     """Canonical SMILES of an edited molecule, or ``None`` when it does not sanitize or falls apart."""
     from rdkit import Chem
 
-    for item in (*rw.GetAtoms(), *rw.GetBonds()):
-        item.SetIsAromatic(False)  # perceived afresh by the sanitization
+    for i in range(rw.GetNumAtoms()):  # aromaticity is perceived afresh by the sanitization
+        rw.GetAtomWithIdx(i).SetIsAromatic(False)
+    for i in range(rw.GetNumBonds()):
+        rw.GetBondWithIdx(i).SetIsAromatic(False)
     try:
         mol = rw.GetMol()
         mol.UpdatePropertyCache(strict=False)

@@ -23,7 +23,9 @@ from seqmbo.errors import InvalidInputError
 from seqmbo.proxies.base import Prediction, Standardizer
 from seqmbo.proxies.ensemble import TrainConfig, train_members
 from seqmbo.proxies.nets import GroupedLinear, MCDropout
-from seqmbo.spaces.molecule import parse_smiles, parser_of
+from seqmbo.spaces.molecule import memo_store, parse_smiles, parser_of
+
+FINGERPRINT_MEMO = 50_000  # fingerprint rows a molecule space keeps (about 0.6 kB each)
 
 
 # ---------------------------------------------------------------------------- fingerprints
@@ -73,7 +75,7 @@ class SparseRows:
 
 
 def morgan_fingerprints(smiles: Sequence[str], bits: int = 2048, radius: int = 2, counts: bool = True,
-                        parse: Callable[[object], object] = parse_smiles) -> SparseRows:
+                        parse: Callable[[object], object] = parse_smiles, memo: dict | None = None) -> SparseRows:
     """Folded Morgan fingerprints of SMILES as :class:`SparseRows` ``(n, bits)``.
 
     Args:
@@ -82,27 +84,36 @@ def morgan_fingerprints(smiles: Sequence[str], bits: int = 2048, radius: int = 2
         radius: Morgan radius (2 ~ ECFP4).
         counts: values ``log(1 + count)`` of each folded bit; else 1 for every set bit.
         parse: the SMILES parser (a space's cached ``mol``: see :func:`~seqmbo.spaces.molecule.parser_of`).
+        memo: a dict kept between calls, SMILES -> its row (for these ``bits``, ``radius`` and
+            ``counts`` only): an online run refits on every labelled molecule each round, and a
+            remembered row is neither parsed nor fingerprinted again.
 
     Raises:
         InvalidInputError: a SMILES RDKit cannot parse (naming it).
     """
-    from rdkit.Chem import rdFingerprintGenerator
+    from rdkit.Chem.rdFingerprintGenerator import GetMorganGenerator
 
-    gen = rdFingerprintGenerator.GetMorganGenerator(radius=radius, fpSize=bits)
-    ptr = [0]
-    cols: list[int] = []
-    vals: list[float] = []
+    gen = None
+    rows = []
     for i, s in enumerate(smiles):
-        mol = parse(s)
-        if mol is None:
-            raise InvalidInputError(f"molecule {i + 1} ({s!r}) is not a valid SMILES")
-        elems = gen.GetCountFingerprint(mol).GetNonzeroElements()
-        keys = sorted(elems)
-        cols += keys
-        vals += [math.log1p(elems[k]) for k in keys] if counts else [1.0] * len(keys)
-        ptr.append(len(cols))
-    return SparseRows(torch.tensor(ptr, dtype=torch.long), torch.tensor(cols, dtype=torch.long),
-                      torch.tensor(vals, dtype=torch.float32), bits)
+        row = memo.get(s) if memo is not None else None
+        if row is None:
+            mol = parse(s)
+            if mol is None:
+                raise InvalidInputError(f"molecule {i + 1} ({s!r}) is not a valid SMILES")
+            gen = gen or GetMorganGenerator(radius=radius, fpSize=bits)
+            elems = gen.GetCountFingerprint(mol).GetNonzeroElements()
+            keys = np.array(sorted(elems), dtype=np.int64)
+            counted = np.array([elems[k] for k in keys.tolist()], dtype=np.float64)
+            row = (keys, (np.log1p(counted) if counts else np.ones(len(keys))).astype(np.float32))
+            if memo is not None:
+                memo_store(memo, s, row, FINGERPRINT_MEMO)
+        rows.append(row)
+    ptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([len(r[0]) for r in rows])
+    cols = np.concatenate([r[0] for r in rows]) if rows else np.zeros(0, dtype=np.int64)
+    vals = np.concatenate([r[1] for r in rows]) if rows else np.zeros(0, dtype=np.float32)
+    return SparseRows(torch.from_numpy(ptr), torch.from_numpy(cols), torch.from_numpy(vals), bits)
 
 
 class FingerprintNet(nn.Module):
@@ -249,7 +260,8 @@ class FingerprintEnsemble(_MoleculeEnsemble):
         self._net = net
 
     def _featurize(self, designs: Sequence[str]) -> SparseRows:
-        return morgan_fingerprints(designs, self.bits, self.radius, self.counts, parser_of(self.space))
+        memo = self.space.memo(f"morgan{self.bits},{self.radius},{self.counts}") if hasattr(self.space, "memo") else None
+        return morgan_fingerprints(designs, self.bits, self.radius, self.counts, parser_of(self.space), memo)
 
     def _build(self) -> nn.Module:
         return FingerprintNet(self.bits, self.members, **self._net)

@@ -600,9 +600,9 @@ def robust_tokens(elements: set[str]) -> set[str]:
     return out
 
 
-def memo_store(memo: dict, key, value) -> None:
-    """``memo[key] = value``, the memo emptied first when it holds :data:`_CACHE_LIMIT` entries."""
-    if len(memo) >= _CACHE_LIMIT:
+def memo_store(memo: dict, key, value, limit: int = _CACHE_LIMIT) -> None:
+    """``memo[key] = value``, the memo emptied first when it holds ``limit`` entries."""
+    if len(memo) >= limit:
         memo.clear()
     memo[key] = value
 

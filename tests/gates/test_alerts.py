@@ -54,3 +54,22 @@ def test_alerts_setting_reaches_the_run_gates():
     gates = chemistry_gates(ChemistrySettings(chemistry=False, alerts=True), space, CLEAN)
     assert [g.name for g in gates.gates] == ["filters", "alerts"]
     assert gates([THIOL, "CCOc1ccccc1"]).tolist() == [False, True] and gates.total_removed["alerts"] == 1
+
+
+def test_gate_rebuilt_on_a_growing_set_reads_each_molecule_once(monkeypatch):
+    """Online rounds rebuild the gate from more offline molecules each round: the space keeps what
+    each molecule matches, so a molecule is matched against the lists once, and the gate is the same."""
+    import seqmbo.gates.alerts as alerts
+
+    offline = CLEAN + [THIOL, "SCc1ccccc1", "CC(S)C(=O)O"] * 3
+    space = MoleculeSpace.from_smiles(offline)
+    fresh = StructuralAlerts(offline + [HYDRAZIDE])  # no space: nothing kept
+    matched: list[str] = []
+    real = alerts.alerts_in
+    monkeypatch.setattr(alerts, "alerts_in", lambda mol: matched.append(mol) or real(mol))
+    first = StructuralAlerts(offline, space)
+    assert len(matched) == len(set(offline))  # repeats read once too
+    again = StructuralAlerts(offline + [HYDRAZIDE], space)
+    assert len(matched) == len(set(offline)) + 1  # only the new molecule is matched
+    assert (again.banned, again.shares) == (fresh.banned, fresh.shares)
+    assert first.banned == StructuralAlerts(offline).banned

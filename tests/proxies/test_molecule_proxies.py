@@ -67,6 +67,25 @@ def test_sparse_rows_index_like_dense():
     assert set(binary.values.tolist()) == {1.0}
 
 
+def test_fingerprint_rows_kept_in_a_memo_are_the_same_and_not_parsed_again():
+    smiles = ["CCO", "c1ccccc1O", "CC(=O)O", "CCN", "CC[C@H](N)C(=O)O"]
+    parsed: list[str] = []
+
+    def parse(s):
+        parsed.append(s)
+        return Chem.MolFromSmiles(s)
+
+    from rdkit import Chem
+
+    plain = morgan_fingerprints(smiles, bits=128)
+    memo: dict = {}
+    first = morgan_fingerprints(smiles[:3], bits=128, parse=parse, memo=memo)
+    both = morgan_fingerprints(smiles, bits=128, parse=parse, memo=memo)
+    assert parsed == smiles  # each molecule parsed once over the two calls
+    assert torch.equal(both.dense(), plain.dense()) and torch.equal(first.dense(), plain.dense()[:3])
+    assert both.values.dtype == plain.values.dtype == torch.float32 and both.indices.dtype == torch.long
+
+
 def test_fingerprint_ensemble_learns_logp(nci_logp, space):
     smiles, y = nci_logp
     n = 1000

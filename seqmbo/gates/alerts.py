@@ -82,46 +82,34 @@ class StructuralAlerts:
     name = "alerts"
 
     def __init__(self, offline: Sequence[str], space=None, max_share: float = ALERT_MAX_SHARE) -> None:
-        from rdkit.Chem.FilterCatalog import FilterCatalog
-
         self._parse: Callable = parser_of(space)
         pick = np.sort(np.random.default_rng(0).permutation(len(offline))[:ALERT_SAMPLE])
-        # a molecule's alerts are kept by the space: online rounds rebuild the gate from a growing sample
-        memo = space.memo("alerts_in") if hasattr(space, "memo") else {}
-        found = [self._alerts_of(offline[i], memo) for i in pick]
+        # what a molecule matches is kept by the space: online rounds rebuild the gate from a growing
+        # sample and gate many of the same molecules again, each matched against the lists once
+        self._memo: dict = space.memo("alerts_in") if hasattr(space, "memo") else {}
+        found = [self._alerts_in(offline[i]) for i in pick]
         self.shares = _shares([names for names in found if names is not None])
         self.banned = [n for n in alert_names() if self.shares.get(n, 0.0) <= max_share]
-        banned = set(self.banned)
-        self._catalog = FilterCatalog()
-        full = _catalog()
-        for i in range(full.GetNumEntries()):
-            if _name(full.GetEntryWithIdx(i)) in banned:
-                self._catalog.AddEntry(full.GetEntryWithIdx(i))
-        self._passes: dict[str, bool] = {}  # per design: proposals repeat across a generator's steps
+        self._banned = frozenset(self.banned)
 
-    def _alerts_of(self, smiles: str, memo: dict) -> frozenset[str] | None:
-        """Every alert ``smiles`` matches (``None`` when it is unparsable or has no atoms), remembered in ``memo``."""
-        hit = memo.get(smiles, False)
+    def _alerts_in(self, smiles: str) -> frozenset[str] | None:
+        """Every alert ``smiles`` matches (``None`` when it is unparsable or has no atoms)."""
+        if not isinstance(smiles, str):
+            return None
+        hit = self._memo.get(smiles, False)
         if hit is False:
             mol = self._parse(smiles)
             hit = frozenset(alerts_in(mol)) if mol is not None and mol.GetNumAtoms() else None
-            memo_store(memo, smiles, hit)
+            memo_store(self._memo, smiles, hit)
         return hit
 
     def alerts_of(self, design: str) -> list[str]:
         """The banned alerts ``design`` matches (``[]`` for an unparsable design)."""
-        mol = self._parse(design)
-        if mol is None:
-            return []
-        return sorted(alerts_in(mol) & set(self.banned))
+        return sorted((self._alerts_in(design) or frozenset()) & self._banned)
 
     def _test(self, design: str) -> bool:
-        out = self._passes.get(design)
-        if out is None:
-            mol = self._parse(design)
-            out = mol is not None and mol.GetNumAtoms() > 0 and not self._catalog.HasMatch(mol)
-            memo_store(self._passes, design, out)
-        return out
+        names = self._alerts_in(design)
+        return names is not None and not (names & self._banned)
 
     def __call__(self, designs: Sequence[str], reference: Sequence[str] = ()) -> np.ndarray:
         return np.array([self._test(d) for d in designs], dtype=bool)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from seqmbo.spaces.molecule import memo_store, parser_of
+from seqmbo.spaces.molecule import memo_of, parser_of, per_molecule
 
 ALERT_SAMPLE = 2000  # offline molecules whose alerts are counted (seeded sample)
 ALERT_MAX_SHARE = 0.01  # an alert at most this share of the offline molecules carry is banned
@@ -86,30 +86,20 @@ class StructuralAlerts:
         pick = np.sort(np.random.default_rng(0).permutation(len(offline))[:ALERT_SAMPLE])
         # what a molecule matches is kept by the space: online rounds rebuild the gate from a growing
         # sample and gate many of the same molecules again, each matched against the lists once
-        self._memo: dict = space.memo("alerts_in") if hasattr(space, "memo") else {}
-        found = [self._alerts_in(offline[i]) for i in pick]
+        self._memo = memo_of(space, "alerts_in")
+        found = self._alerts_in([offline[i] for i in pick])
         self.shares = _shares([names for names in found if names is not None])
         self.banned = [n for n in alert_names() if self.shares.get(n, 0.0) <= max_share]
         self._banned = frozenset(self.banned)
 
-    def _alerts_in(self, smiles: str) -> frozenset[str] | None:
-        """Every alert ``smiles`` matches (``None`` when it is unparsable or has no atoms)."""
-        if not isinstance(smiles, str):
-            return None
-        hit = self._memo.get(smiles, False)
-        if hit is False:
-            mol = self._parse(smiles)
-            hit = frozenset(alerts_in(mol)) if mol is not None and mol.GetNumAtoms() else None
-            memo_store(self._memo, smiles, hit)
-        return hit
+    def _alerts_in(self, designs: Sequence[str]) -> list[frozenset[str] | None]:
+        """Every alert each design matches (``None`` when it is unparsable or has no atoms)."""
+        return per_molecule(designs, lambda mol: frozenset(alerts_in(mol)), self._parse, self._memo)
 
     def alerts_of(self, design: str) -> list[str]:
         """The banned alerts ``design`` matches (``[]`` for an unparsable design)."""
-        return sorted((self._alerts_in(design) or frozenset()) & self._banned)
-
-    def _test(self, design: str) -> bool:
-        names = self._alerts_in(design)
-        return names is not None and not (names & self._banned)
+        return sorted((self._alerts_in([design])[0] or frozenset()) & self._banned)
 
     def __call__(self, designs: Sequence[str], reference: Sequence[str] = ()) -> np.ndarray:
-        return np.array([self._test(d) for d in designs], dtype=bool)
+        return np.array([names is not None and not (names & self._banned) for names in self._alerts_in(designs)],
+                        dtype=bool)

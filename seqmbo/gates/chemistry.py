@@ -35,10 +35,10 @@ class MedChemFilters:
 
     def __call__(self, designs: Sequence[str], reference: Sequence[str] = ()) -> np.ndarray:
         from seqmbo.metrics.mol_chem import moses_mol, passes_moses_filters
-        from seqmbo.spaces.molecule import memo_store
+        from seqmbo.spaces.molecule import memo_of, memo_store
 
         # the verdict depends on the design alone: a molecule space remembers it across calls and rounds
-        memo = self.space.memo(f"filters{self.extra_smarts}") if hasattr(self.space, "memo") else {}
+        memo = memo_of(self.space, f"filters{self.extra_smarts}")
         out = np.zeros(len(designs), dtype=bool)
         for i, d in enumerate(designs):
             ok = memo.get(d) if isinstance(d, str) else None

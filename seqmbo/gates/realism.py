@@ -110,10 +110,10 @@ class ChemistryProfile:
         growing set, and pay only for its new designs. The profile is the same either way.
         """
         from seqmbo.oracles.molbase import sa_score
-        from seqmbo.spaces.molecule import parse_smiles, parser_of
+        from seqmbo.spaces.molecule import memo_of, parse_smiles, parser_of, per_molecule
 
         parse = parser_of(space) if space is not None else parse or parse_smiles
-        features = _per_design(designs, _profile_features, parse, space, "chemistry_profile")
+        features = per_molecule(designs, _profile_features, parse, memo_of(space, "chemistry_profile"))
         kept = [(d, f) for d, f in zip(designs, features) if f is not None]
         if not kept:
             raise InvalidInputError("no valid offline molecule to derive the chemistry gates from")
@@ -123,7 +123,7 @@ class ChemistryProfile:
             rings |= r
             envs |= v
         pick = np.random.default_rng(0).permutation(len(kept))[:SA_SAMPLE]
-        sa = np.array(_per_design([kept[i][0] for i in np.sort(pick)], sa_score, parse, space, "sa"), dtype=float)
+        sa = np.array(per_molecule([kept[i][0] for i in np.sort(pick)], sa_score, parse, memo_of(space, "sa")), dtype=float)
         return cls(frozenset(elements), frozenset(rings), frozenset(envs), sa[np.isfinite(sa)])
 
     def sa_bound(self, q: float = SA_QUANTILE) -> float:
@@ -133,25 +133,6 @@ class ChemistryProfile:
 
 def _profile_features(mol) -> tuple[set[str], set[int], set[int]]:
     return elements_of(mol), ring_sizes(mol), atom_environments(mol)
-
-
-def _per_design(designs: Sequence[str], fn: Callable[[object], object], parse: Callable[[str], object], space,
-                name: str) -> list:
-    """``fn(mol)`` of each design (``None`` when it does not parse or has no atoms), remembered in
-    ``space.memo(name)`` when ``space`` has memos."""
-    from seqmbo.spaces.molecule import memo_store
-
-    memo = space.memo(name) if hasattr(space, "memo") else {}
-    out = []
-    for d in designs:
-        if d in memo:
-            out.append(memo[d])
-            continue
-        mol = parse(d)
-        value = fn(mol) if mol is not None and mol.GetNumAtoms() else None
-        memo_store(memo, d, value)
-        out.append(value)
-    return out
 
 
 class _MolGate:

@@ -23,7 +23,7 @@ from seqmbo.errors import InvalidInputError
 from seqmbo.proxies.base import Prediction, Standardizer
 from seqmbo.proxies.ensemble import TrainConfig, train_members
 from seqmbo.proxies.nets import GroupedLinear, MCDropout
-from seqmbo.spaces.molecule import memo_store, parse_smiles, parser_of
+from seqmbo.spaces.molecule import memo_of, memo_store, parse_smiles, parser_of
 
 FINGERPRINT_MEMO = 50_000  # fingerprint rows a molecule space keeps (about 0.6 kB each)
 
@@ -260,7 +260,7 @@ class FingerprintEnsemble(_MoleculeEnsemble):
         self._net = net
 
     def _featurize(self, designs: Sequence[str]) -> SparseRows:
-        memo = self.space.memo(f"morgan{self.bits},{self.radius},{self.counts}") if hasattr(self.space, "memo") else None
+        memo = memo_of(self.space, f"morgan{self.bits},{self.radius},{self.counts}")
         return morgan_fingerprints(designs, self.bits, self.radius, self.counts, parser_of(self.space), memo)
 
     def _build(self) -> nn.Module:

@@ -511,6 +511,27 @@ def parser_of(space) -> Callable[[object], object]:
     return space.mol if isinstance(space, MoleculeSpace) else parse_smiles
 
 
+def memo_of(space, name: str) -> dict:
+    """The per-design memo ``name`` of a molecule space (:meth:`MoleculeSpace.memo`), else a new empty dict."""
+    return space.memo(name) if isinstance(space, MoleculeSpace) else {}
+
+
+def per_molecule(designs: Sequence[str], fn: Callable[[object], object], parse: Callable[[object], object],
+                 memo: dict) -> list:
+    """``fn(mol)`` of each design (``None`` when it does not parse or has no atoms), remembered in ``memo``
+    (e.g. :func:`memo_of` a space) and read from it when it is there."""
+    out = []
+    for d in designs:
+        if d in memo:
+            out.append(memo[d])
+            continue
+        mol = parse(d)
+        value = fn(mol) if mol is not None and mol.GetNumAtoms() else None
+        memo_store(memo, d, value)
+        out.append(value)
+    return out
+
+
 def _close_shells(mol):
     """``mol`` with every radical electron replaced by an implicit hydrogen (``None`` if RDKit refuses).
 

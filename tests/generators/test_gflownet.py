@@ -463,6 +463,31 @@ def test_generator_is_reproducible():
     assert a != c
 
 
+def test_a_warm_started_propose_trains_warm_steps_on_the_same_policy(monkeypatch):
+    steps: list[int] = []
+    train = GFlowNetTrainer.train
+
+    def counted(self, log_reward, n=None):
+        losses = train(self, log_reward, n)
+        steps.append(len(losses))
+        return losses
+
+    monkeypatch.setattr(GFlowNetTrainer, "train", counted)
+    data = offline()
+    gen = GFlowNetGenerator(**{**FAST, "steps": 30, "warm_steps": 7})
+    gen.warm_start = True
+    gen.propose(matches, 8, data, np.random.default_rng(0))
+    first = gen._trainer
+    gen.propose(matches, 8, data, np.random.default_rng(1))
+    assert gen._trainer is first and steps == [30, 7]
+    cold = GFlowNetGenerator(**{**FAST, "steps": 30, "warm_steps": 7})  # without warm_start every propose is fresh
+    cold.propose(matches, 8, data, np.random.default_rng(0))
+    cold.propose(matches, 8, data, np.random.default_rng(1))
+    assert steps[2:] == [30, 30]
+    with pytest.raises(InvalidInputError, match="warm_steps"):
+        GFlowNetConfig(warm_steps=-1)
+
+
 @pytest.mark.parametrize(
     "loss, policy, expected",
     [("tb", "auto", "GRUPolicy"), ("subtb", "auto", "GRUPolicy"), ("tb", "transformer", "TransformerPolicy")],

@@ -21,6 +21,8 @@ class GFlowNetConfig:
 
     Training:
         steps: gradient steps (one batch of trajectories each).
+        warm_steps: steps of a warm-started propose (online rounds: the policy trained in the
+            last round goes on from where it stopped); ``None``: ``steps``.
         batch_size: trajectories a step (on-policy + offline + replay).
         loss: ``"tb"`` (trajectory balance) or ``"subtb"`` (sub-trajectory balance,
             Madan et al. 2023, with a learned state-flow head).
@@ -121,6 +123,7 @@ class GFlowNetConfig:
     """
 
     steps: int = 2000
+    warm_steps: int | None = None
     batch_size: int = 128
     loss: str = "tb"
     subtb_lambda: float = 0.9
@@ -178,6 +181,7 @@ class GFlowNetConfig:
             f"reward_transform must be one of {REWARD_TRANSFORMS}, got {self.reward_transform!r}",
         )
         need(self.steps >= 0, f"steps must be >= 0, got {self.steps}")
+        need(self.warm_steps is None or self.warm_steps >= 0, f"warm_steps must be >= 0, got {self.warm_steps}")
         need(self.pretrain_steps is None or self.pretrain_steps >= 0,
              f"pretrain_steps must be >= 0, got {self.pretrain_steps}")
         need(isinstance(self.anchor, (int, float)) and not isinstance(self.anchor, bool)

@@ -53,7 +53,7 @@ class GFlowNetGenerator(GeneratorBase):
 
     With ``warm_start`` (online rounds) the trained policy, ``log Z``, optimizer and replay
     buffer (its designs rescored by the new reward) carry over to the next :meth:`propose`,
-    which trains ``steps`` more steps from there.
+    which trains ``warm_steps`` (default ``steps``) more steps from there.
 
     Attributes:
         last_run: diagnostics of the latest :meth:`propose` (``log_z``, ``final_loss``,
@@ -105,6 +105,7 @@ class GFlowNetGenerator(GeneratorBase):
                                           n_preferences=m, preference_rng=np.random.default_rng(seed + 1))
         else:  # warm start: the policy, log Z, optimizer and replay buffer of the last propose go on
             trainer.generator = seeded_generator(seed, self.device)
+        steps = cfg.steps if trainer is not self._trainer or cfg.warm_steps is None else cfg.warm_steps
 
         cloning = cfg.cloning_steps(getattr(space, "kind", ""), m) if self._trainer is None else 0
         if cfg.anchor > 0 and cloning <= 0 and trainer.anchor is None:
@@ -134,7 +135,7 @@ class GFlowNetGenerator(GeneratorBase):
 
         if trainer.replay is not None:
             trainer.replay.rescore(lambda t, l: trainer._replay_key(log_reward(t, l)))  # a warm buffer holds rewards of the last propose's proxy
-        losses = trainer.train(log_reward)
+        losses = trainer.train(log_reward, steps)
         self._trainer = trainer if self.warm_start else None
 
         tokens, lengths = self._sample(trainer, max(cfg.sample_factor * n, cfg.min_samples))

@@ -138,6 +138,18 @@ class GFlowNetGenerator(GeneratorBase):
         losses = trainer.train(log_reward, steps)
         self._trainer = trainer if self.warm_start else None
 
+        candidates, order = self._final(trainer, scores, space, seen, n, m)
+        self.last_run = self._diagnostics(trainer, scores, shaper, accepted if cloned else None, cloned, losses, m)
+        self.last_run["n_candidates"] = len(candidates)
+        log.info("gflownet: %s", self.last_run)
+        return [candidates[i] for i in order]
+
+    # ------------------------------------------------------------------ helpers
+    def _final(self, trainer: GFlowNetTrainer, scores, space, seen: set[str], n: int, m: int):
+        """The final samples (and the replay buffer's designs) as distinct strings, offline ones left
+        out (``exclude_dataset``), with the order to return them in: best reward first, or the
+        NSGA-II order of the reward vectors with ``m`` objectives. Returns ``(candidates, order)``."""
+        cfg = self.config
         tokens, lengths = self._sample(trainer, max(cfg.sample_factor * n, cfg.min_samples))
         if trainer.replay is not None and len(trainer.replay):
             tokens = torch.cat([tokens, trainer.replay.tokens])
@@ -150,13 +162,16 @@ class GFlowNetGenerator(GeneratorBase):
         rows = torch.as_tensor(list(first.values()), dtype=torch.long, device=tokens.device)
         raw = scores(tokens[rows], lengths[rows]) if candidates else np.zeros(0)
         if m:  # several objectives: NSGA-II order of the vectors
-            order = nsga_order(np.nan_to_num(raw.reshape(-1, m), nan=-1e300, neginf=-1e300), limit=n)
-        else:
-            order = np.argsort(-np.where(np.isfinite(raw), raw, -np.inf), kind="stable")
+            return candidates, nsga_order(np.nan_to_num(raw.reshape(-1, m), nan=-1e300, neginf=-1e300), limit=n)
+        return candidates, np.argsort(-np.where(np.isfinite(raw), raw, -np.inf), kind="stable")
+
+    def _diagnostics(self, trainer: GFlowNetTrainer, scores, shaper, cloned_from, cloned: list[float],
+                     losses: list[float], m: int) -> dict[str, Any]:
+        """``last_run`` of a propose (``cloned_from``: the designs behaviour cloning learned, if any)."""
         scored = scores.scored
-        self.last_run = {
+        return {
             "policy": type(trainer.policy).__name__,
-            "pretrain_designs": int(accepted[0].shape[0]) if cloned else 0,
+            "pretrain_designs": int(cloned_from[0].shape[0]) if cloned_from is not None else 0,
             "pretrain_nll": [round(cloned[0], 3), round(float(np.mean(cloned[-20:])), 3)] if cloned else None,
             "anchor": trainer.anchor.weight if trainer.anchor is not None else 0.0,
             "log_z": float(trainer.log_z_at().detach()),
@@ -166,14 +181,10 @@ class GFlowNetGenerator(GeneratorBase):
             "designs_invalid": int(sum(not np.isfinite(v).all() for v in scored)),
             **({"reward_ranges": shaper.ranges, "preferences": m} if m else {"reward_lo": shaper.lo,
                                                                                "reward_hi": shaper.hi}),
-            "n_candidates": len(candidates),
             "support_mask": trainer.constraint is not None,
             "device": str(self.device),
         }
-        log.info("gflownet: %s", self.last_run)
-        return [candidates[i] for i in order]
 
-    # ------------------------------------------------------------------ helpers
     def _calibrate(
         self, dataset: Dataset, env: TokenEnv, scores, fit, np_rng: np.random.Generator
     ) -> tuple[torch.Tensor, torch.Tensor, Any, set[str], tuple[torch.Tensor, torch.Tensor]]:

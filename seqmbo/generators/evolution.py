@@ -33,6 +33,10 @@ class EvolutionConfig:
         operators: ``"tokens"``: mutation and crossover of token ids (any space); ``"graph"``:
             molecules are changed as graphs (atoms, bonds, rings; crossover of fragments at an
             acyclic bond; :mod:`seqmbo.generators.graph_edits`); other spaces keep the tokens.
+        elements: where graph edits draw new atoms from: ``"space"``, every element the molecule
+            space's vocabulary writes (:meth:`~seqmbo.spaces.molecule.MoleculeSpace.elements`) and
+            those of the seeds; ``"seeds"``, only the elements of the population's seeds (an element
+            none of them holds, such as the phosphorus of a formula to match, is then never made).
     """
 
     population: int = 256
@@ -42,11 +46,15 @@ class EvolutionConfig:
     crossover: float = 0.5
     seed_top: int = 256
     operators: str = "tokens"
+    elements: str = "space"
 
     def __post_init__(self) -> None:
         if self.operators not in ("tokens", "graph"):
             raise InvalidInputError(f"generator 'evolution': operators must be 'tokens' or 'graph', "
                                     f"got {self.operators!r}")
+        if self.elements not in ("space", "seeds"):
+            raise InvalidInputError(f"generator 'evolution': elements must be 'space' or 'seeds', "
+                                    f"got {self.elements!r}")
 
 
 class EvolutionGenerator(GeneratorBase):
@@ -76,7 +84,7 @@ class EvolutionGenerator(GeneratorBase):
         offline = set(dataset.designs)
         population = self._best(pool, cfg.population)
         graph = cfg.operators == "graph" and getattr(space, "kind", "") == "molecule"
-        elements = graph_edits.elements_of(seeds, space.mol) if graph else None
+        elements = self._elements(seeds, space) if graph else None
         for _ in bar(range(cfg.generations), "evolution: generations"):
             if graph:
                 children = graph_edits.offspring(population, cfg.offspring, rng, cfg.crossover, elements,
@@ -90,6 +98,13 @@ class EvolutionGenerator(GeneratorBase):
         ranked = sorted(pool.items(), key=lambda kv: -kv[1])
         novel = [d for d, r in ranked if d not in offline and np.isfinite(r)]
         return novel if len(novel) >= n else novel + [d for d, _ in ranked if d in offline][: n - len(novel)]
+
+    def _elements(self, seeds: list[str], space) -> list[str]:
+        """The elements graph edits may add (``config.elements``), in :data:`graph_edits.VALENCE` order."""
+        found = graph_edits.elements_of(seeds, space.mol)
+        if self.config.elements == "space":
+            found = [e for e in graph_edits.VALENCE if e in set(found) | set(space.elements())]
+        return found
 
     @staticmethod
     def _best(pool: dict[str, float], k: int) -> list[str]:

@@ -36,6 +36,10 @@ log = logging.getLogger(__name__)
 STANDARDIZE_OPTIONS = ("largest_fragment", "neutralize")
 ORGANIC_ELEMENTS = frozenset({"H", "B", "C", "N", "O", "F", "Si", "P", "S", "Cl", "Se", "Br", "I"})
 _TOKEN_ELEMENT = re.compile(r"^\[[=#/\\]?([A-Z][a-z]?)")
+# SELFIES' index symbols (selfies.grammar_rules.INDEX_ALPHABET): after a branch or ring token they
+# stand for numbers, so a vocabulary may hold [P] or [S] without one phosphorus or sulfur atom
+INDEX_SYMBOLS = frozenset(("[C]", "[Ring1]", "[Ring2]", "[Branch1]", "[=Branch1]", "[#Branch1]", "[Branch2]",
+                           "[=Branch2]", "[#Branch2]", "[O]", "[N]", "[=N]", "[=C]", "[#C]", "[S]", "[P]"))
 _CACHE_LIMIT = 200_000  # entries of each memo (encode, decode, canonical form, validity, SELFIES tokens)
 MOL_CACHE_SIZE = 1_000  # molecules kept by MoleculeSpace.mol: 10,000 cost ~350 MB of peak memory on nci-qed for ~3 s
 
@@ -309,6 +313,17 @@ class MoleculeSpace:
         out = Chem.MolToSmiles(mol) if mol is not None else None
         memo_store(self._canon, smiles, out)
         return out
+
+    def elements(self) -> tuple[str, ...]:
+        """The elements the vocabulary surely writes as atoms, sorted (``("C", "Cl", "N", "O", "S")``).
+
+        Carbon, and the element of every token that is not an index symbol (:data:`INDEX_SYMBOLS`,
+        which may stand for a number): the semantic-robust tokens :meth:`from_smiles` adds for each
+        element of the data (``[#N]``, ``[=O]``, ``[=S]``, ``[=P]``) make every element count. A lower
+        bound without them (``robust_alphabet=False``).
+        """
+        found = {token_element(t) for t in self.alphabet if t not in INDEX_SYMBOLS}
+        return tuple(sorted((found - {None}) | {"C"}))
 
     def selfies_tokens(self, smiles: str) -> list[str] | None:
         """The SELFIES tokens of the canonical form of ``smiles`` (``None`` if it cannot be written; memoised)."""

@@ -89,3 +89,27 @@ def test_graph_evolution_climbs_and_returns_valid_new_molecules():
 def test_unknown_operators_are_refused():
     with pytest.raises(InvalidInputError, match="operators must be 'tokens' or 'graph'"):
         make_generator("evolution", operators="atoms")
+
+
+class Phosphorus:
+    """Reward: phosphorus atoms (none among the seeds; the space's data holds one molecule with it)."""
+
+    def __call__(self, designs):
+        return np.array([sum(a.GetSymbol() == "P" for a in Chem.MolFromSmiles(d).GetAtoms()) for d in designs],
+                        dtype=float)
+
+
+def test_graph_evolution_draws_new_atoms_from_the_space_or_only_from_the_seeds():
+    rare = "CCOP(=O)(OCC)OCC"  # the only phosphorus of the data, scored lowest: never a seed below
+    designs = DRUGS + [rare]
+    space = MoleculeSpace.from_smiles(designs, max_selfies_length=60)
+    assert "P" in space.elements() and "P" not in ge.elements_of(DRUGS)
+    data = Dataset(designs, np.r_[np.arange(len(DRUGS), 0, -1.0), -1.0], space)
+    made = {}
+    for elements in ("space", "seeds"):
+        gen = make_generator("evolution", operators="graph", generations=3, population=16, offspring=64,
+                             seed_top=len(DRUGS), elements=elements)
+        made[elements] = Phosphorus()(gen.propose(Phosphorus(), 8, data, np.random.default_rng(0)))
+    assert made["space"].max() >= 1 and made["seeds"].max() == 0
+    with pytest.raises(InvalidInputError, match="elements must be 'space' or 'seeds'"):
+        make_generator("evolution", elements="all")

@@ -223,3 +223,16 @@ def test_fingerprints_are_remembered_and_equal_to_fresh_ones():
     np.testing.assert_array_equal(space.fingerprints(smiles[::-1]), fresh[::-1])  # from the memo
     assert space.fingerprints([]).shape == (0, 128) and not fresh[2].any()
     assert pickle.loads(pickle.dumps(space))._memos == {}  # memos are not pickled
+
+
+def test_elements_count_atom_tokens_not_index_symbols():
+    from selfies.grammar_rules import INDEX_ALPHABET
+
+    from seqmbo.spaces.molecule import INDEX_SYMBOLS
+
+    assert INDEX_SYMBOLS == set(INDEX_ALPHABET)
+    assert MoleculeSpace.from_smiles(["CCO", "c1ccccc1Cl", "CN"]).elements() == ("C", "Cl", "N", "O")
+    assert "P" in MoleculeSpace.from_smiles(["CCO", "CP(=O)(O)O"]).elements()
+    # after a branch or ring token [P] and [S] are numbers, not phosphorus and sulfur
+    assert MoleculeSpace(("[Branch1]", "[C]", "[P]", "[S]", "[=O]"), 1, 10).elements() == ("C", "O")
+    assert MoleculeSpace(("[Branch1]", "[C]", "[P]", "[=P]"), 1, 10).elements() == ("C", "P")

@@ -32,7 +32,9 @@ class EvolutionConfig:
         seed_top: the initial population is the best ``seed_top`` offline designs (by score).
         operators: ``"tokens"``: mutation and crossover of token ids (any space); ``"graph"``:
             molecules are changed as graphs (atoms, bonds, rings; crossover of fragments at an
-            acyclic bond; :mod:`seqmbo.generators.graph_edits`); other spaces keep the tokens.
+            acyclic bond; :mod:`seqmbo.generators.graph_edits`), children the space cannot write in
+            ``max_length`` SELFIES tokens left out (:meth:`~seqmbo.spaces.molecule.MoleculeSpace.writable`);
+            other spaces keep the tokens.
         elements: where graph edits draw new atoms from: ``"space"``, every element the molecule
             space's vocabulary writes (:meth:`~seqmbo.spaces.molecule.MoleculeSpace.elements`) and
             those of the seeds; ``"seeds"``, only the elements of the population's seeds (an element
@@ -89,7 +91,7 @@ class EvolutionGenerator(GeneratorBase):
             if graph:
                 children = graph_edits.offspring(population, cfg.offspring, rng, cfg.crossover, elements,
                                                  self._rank_weights(len(population)), parse=space.mol)
-                children = [c for c, ok in zip(children, space.is_valid(children)) if ok]
+                children = [c for c, ok in zip(children, space.writable(children)) if ok]
             else:
                 children = space.decode(self._offspring(space.encode(population), pool, population, space, rng))
             score(children)

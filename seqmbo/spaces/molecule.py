@@ -380,6 +380,16 @@ class MoleculeSpace:
             raise TypeError("pass a sequence of SMILES strings, not one string")
         return np.array([self._quick_valid(d) for d in designs], dtype=bool)
 
+    def writable(self, designs: Sequence[str]) -> np.ndarray:
+        """Boolean mask ``(n,)``: valid designs whose SELFIES fit in ``max_length`` tokens, so that
+        :meth:`encode` writes them whole (designs changed outside the tokens, such as graph edits,
+        can grow past every design of the space's data)."""
+        ok = self.is_valid(designs)
+        for i in np.flatnonzero(ok):
+            tokens = self.selfies_tokens(designs[i])
+            ok[i] = tokens is not None and len(tokens) <= self.max_length
+        return ok
+
     def _quick_valid(self, design: str) -> bool:
         if not isinstance(design, str):
             return False

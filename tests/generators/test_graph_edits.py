@@ -113,3 +113,15 @@ def test_graph_evolution_draws_new_atoms_from_the_space_or_only_from_the_seeds()
     assert made["space"].max() >= 1 and made["seeds"].max() == 0
     with pytest.raises(InvalidInputError, match="elements must be 'space' or 'seeds'"):
         make_generator("evolution", elements="all")
+
+
+def test_graph_evolution_stays_within_the_space_s_selfies_length():
+    space = MoleculeSpace.from_smiles(DRUGS)  # max_length: the data's longest SELFIES plus a margin
+    data = Dataset(DRUGS, np.array([heavy(d) for d in DRUGS], dtype=float), space)
+    big = lambda designs: np.array([heavy(d) for d in designs], dtype=float)  # noqa: E731 - rewards size without end
+    gen = make_generator("evolution", operators="graph", generations=8, population=16, offspring=64, seed_top=6)
+    out = gen.propose(big, 8, data, np.random.default_rng(0))
+    lengths = [len(space.selfies_tokens(d)) for d in out]
+    assert max(lengths) <= space.max_length and big(out).max() > big(DRUGS).max()
+    assert space.writable(out).all()
+    assert list(space.writable(["C" * (space.max_length + 1), "CCO", "not a smiles"])) == [False, True, False]

@@ -105,7 +105,8 @@ class EvolutionGenerator(GeneratorBase):
         """The elements graph edits may add (``config.elements``), in :data:`graph_edits.VALENCE` order."""
         found = graph_edits.elements_of(seeds, space.mol)
         if self.config.elements == "space":
-            found = [e for e in graph_edits.VALENCE if e in set(found) | set(space.elements())]
+            allowed = set(found) | set(space.elements())
+            found = [e for e in graph_edits.VALENCE if e in allowed]
         return found
 
     @staticmethod

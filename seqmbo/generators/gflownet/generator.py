@@ -98,14 +98,15 @@ class GFlowNetGenerator(GeneratorBase):
         seed = int(rng.integers(0, 2**63 - 1))
         np_rng = np.random.default_rng(seed)
         trainer = self._trainer if self.warm_start else None
+        warm = trainer is not None  # the last propose's policy goes on
         m = cfg.preferences_for(reward_objectives(reward))
-        if trainer is None:
+        if not warm:
             with seeded(seed, "cpu"):  # initial weights: drawn on the CPU, the same on every device
                 trainer = GFlowNetTrainer(env, cfg, seeded_generator(seed, self.device), self.device,
                                           n_preferences=m, preference_rng=np.random.default_rng(seed + 1))
         else:  # warm start: the policy, log Z, optimizer and replay buffer of the last propose go on
             trainer.generator = seeded_generator(seed, self.device)
-        steps = cfg.steps if trainer is not self._trainer or cfg.warm_steps is None else cfg.warm_steps
+        steps = cfg.warm_steps if warm and cfg.warm_steps is not None else cfg.steps
 
         cloning = cfg.cloning_steps(getattr(space, "kind", ""), m) if self._trainer is None else 0
         if cfg.anchor > 0 and cloning <= 0 and trainer.anchor is None:

@@ -66,19 +66,14 @@ def parse_elements(text: str | Sequence[str]) -> frozenset[str]:
     Raises:
         InvalidInputError: a symbol that is not an element.
     """
-    from rdkit import Chem
+    from seqmbo.spaces.molecule import is_element
 
     items = text.replace(";", ",").split(",") if isinstance(text, str) else list(text)
     out = set()
-    table = Chem.GetPeriodicTable()
     for item in (str(i).strip() for i in items):
         if not item:
             continue
-        try:
-            ok = table.GetAtomicNumber(item) > 0
-        except RuntimeError:
-            ok = False
-        if not ok:
+        if not is_element(item):
             raise InvalidInputError(f"allow_elements: {item!r} is not an element symbol (e.g. 'P', 'Si', 'Se')")
         out.add(item)
     return frozenset(out)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from rdkit import Chem, DataStructs
 
 from seqmbo.oracles.molbase import MolFeaturizer, MolProfile, MoleculeOracle
-from seqmbo.spaces.molecule import parse_smiles
+from seqmbo.spaces.molecule import is_element, parse_smiles
 
 # --------------------------------------------------------------------------- modifiers
 # Score modifiers of GuacaMol (Brown et al. 2019, "Score modifiers"): map a raw value to [0, 1].
@@ -338,25 +338,65 @@ GUACAMOL_NAMES: tuple[str, ...] = GUACAMOL_V2_NAMES + tuple(GUACAMOL_EXTRA_SPECS
 _SPECS = {**GUACAMOL_V2_SPECS, **GUACAMOL_EXTRA_SPECS}
 _TITLES = {**GUACAMOL_V2_TITLES, **GUACAMOL_EXTRA_TITLES}
 
+#: The isomer family: ``isomers_<formula>`` with the formula's capitals kept, e.g. ``isomers_C8H10NO4P``.
+ISOMER_PREFIX = "isomers_"
+
+
+def isomer_formula(name: str) -> str | None:
+    """The molecular formula of an isomer objective named ``isomers_<formula>``; ``None`` for other names.
+
+    The formula is written with its capitals (``C8H10NO4P``), each element once, counts of 1 or more
+    (a missing count is 1), hydrogens included.
+
+    Raises:
+        ValueError: the name starts with ``isomers_`` but what follows is not such a formula.
+    """
+    if not name.lower().startswith(ISOMER_PREFIX):
+        return None
+    formula = name[len(ISOMER_PREFIX):]
+    parts = re.findall(r"([A-Z][a-z]?)(\d*)", formula)
+    hint = f"isomer objective {name!r}: write isomers_<formula> with the formula's capitals, e.g. isomers_C8H10NO4P"
+    if not parts or "".join(el + n for el, n in parts) != formula:
+        raise ValueError(hint)
+    for el, n in parts:
+        if not is_element(el):
+            raise ValueError(f"{hint} ({el!r} is not an element symbol)")
+        if n and int(n) < 1:
+            raise ValueError(f"{hint} (the count of {el} is {n})")
+    if len({el for el, _ in parts}) != len(parts):
+        raise ValueError(f"{hint} (an element written twice)")
+    return formula
+
+
+def _spec_of(name: str) -> tuple[str, tuple[TermSpec, ...], str]:
+    """``(combination, terms, title)`` of a named objective: the tables above, or the isomer family."""
+    if name in _SPECS:
+        return (*_SPECS[name], _TITLES[name])
+    formula = isomer_formula(name)
+    if formula is None:
+        raise KeyError(f"unknown GuacaMol objective {name!r}")
+    return "single", (Isomer(formula),), formula
+
 
 class GuacaMolObjective(MoleculeOracle):
     """One GuacaMol goal-directed objective; scores lie in [0, 1].
 
     Args:
-        name: one of :data:`GUACAMOL_NAMES`.
+        name: one of :data:`GUACAMOL_NAMES`, or ``isomers_<formula>`` for any molecular formula
+            (:func:`isomer_formula`; GuacaMol's isomer score).
         featurizer: tools to share with other oracles (a fresh one by default).
 
     Raises:
         KeyError: ``name`` is not a GuacaMol objective.
+        ValueError: an ``isomers_`` name whose formula cannot be read.
     """
 
     bounds = (0.0, 1.0)
 
     def __init__(self, name: str, featurizer: MolFeaturizer | None = None) -> None:
         super().__init__(featurizer)
-        combination, specs = _SPECS[name]
+        combination, specs, self.title = _spec_of(name)
         self.name = name
-        self.title = _TITLES[name]
         self._terms = tuple(spec.compile(self.featurizer) for spec in specs)
         self._combine = _geometric if combination == "geometric" else _arithmetic  # "single": the term
 

@@ -8,7 +8,8 @@ array([0.40680797,        nan])
 
 Names (fixed by the user-facing contract): ``qed``, ``logp``, ``sa``, ``plogp``,
 ``plogp_unnormalized``, the 20 GuacaMol v2 goal-directed objectives and PMO's
-``isomers_c7h8n2o2`` (see :mod:`seqmbo.oracles.guacamol`).
+``isomers_c7h8n2o2`` (see :mod:`seqmbo.oracles.guacamol`); beyond them, GuacaMol's isomer score
+for any formula, ``isomers_<formula>`` with the formula's capitals (``isomers_C8H10NO4P``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 from seqmbo.errors import UnknownNameError
-from seqmbo.oracles.guacamol import GUACAMOL_NAMES, GUACAMOL_V2_NAMES, GuacaMolObjective
+from seqmbo.oracles.guacamol import GUACAMOL_NAMES, GUACAMOL_V2_NAMES, ISOMER_PREFIX, GuacaMolObjective
 from seqmbo.oracles.molbase import MolFeaturizer, MoleculeOracle, load_sascorer
 from seqmbo.oracles.rdkit_props import LogPOracle, PenalizedLogPOracle, QEDOracle, SAOracle
 from seqmbo.spaces.molecule import parse_smiles
@@ -72,6 +73,11 @@ def get_molecule_oracle(name: str, featurizer: MolFeaturizer | None = None) -> M
         return PenalizedLogPOracle(normalized=key == "plogp", featurizer=featurizer)
     if key in GUACAMOL_NAMES:
         return GuacaMolObjective(key, featurizer)
+    if isinstance(name, str) and key.startswith(ISOMER_PREFIX):
+        try:
+            return GuacaMolObjective(ISOMER_PREFIX + name.strip()[len(ISOMER_PREFIX):], featurizer)
+        except ValueError as err:
+            raise UnknownNameError(str(err)) from None
     raise UnknownNameError(f"unknown molecule oracle {name!r}; valid names: {', '.join(MOLECULE_ORACLES)}")
 
 

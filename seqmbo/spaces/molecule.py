@@ -595,6 +595,25 @@ class Prepared:
         return "; ".join(f"{c} {why}" for why, c in counts.most_common())
 
 
+def is_element(symbol: str) -> bool:
+    """Whether ``symbol`` is an element symbol of RDKit's periodic table (``"Si"`` yes, ``"Xx"`` no),
+    asked without RDKit's error output."""
+    return symbol in _element_symbols()
+
+
+def _element_symbols() -> frozenset[str]:
+    global _ELEMENTS
+    if _ELEMENTS is None:
+        from rdkit import Chem
+
+        table = Chem.GetPeriodicTable()
+        _ELEMENTS = frozenset(table.GetElementSymbol(z) for z in range(1, 119))
+    return _ELEMENTS
+
+
+_ELEMENTS: frozenset[str] | None = None
+
+
 def token_element(token: str) -> str | None:
     """The element symbol of an atom token (``"[=N+1]"`` -> ``"N"``); ``None`` for branch/ring tokens."""
     if "Branch" in token or "Ring" in token:

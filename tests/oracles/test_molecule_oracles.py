@@ -211,6 +211,24 @@ def test_pmo_isomer_c7h8n2o2() -> None:
     assert math.isnan(oracle(["C1CC"])[0])
 
 
+def test_isomers_of_any_formula() -> None:
+    # diethyl (4-aminophenyl)phosphonate is C10H16NO3P; written with capitals, any formula is a task
+    oracle = get_molecule_oracle("isomers_C10H16NO3P")
+    assert oracle.name == "isomers_C10H16NO3P" and oracle.title == "C10H16NO3P"
+    assert oracle(["CCOP(=O)(OCC)c1ccc(N)cc1"]).tolist() == [1.0]
+    # benzocaine, C9H11NO2: C 9 of 10, H 11 of 16, O 2 of 3, P 0 of 1 (sigma 1), N exact, 23 of 31
+    # atoms (sigma 2); the geometric mean of the six
+    expected = math.exp(-0.5 * (1 + 25 + 1 + 1 + 0 + 16) / 6)
+    assert oracle(["CCOC(=O)c1ccc(N)cc1"])[0] == pytest.approx(expected, rel=1e-12)
+    # the PMO formula written with capitals is the PMO objective
+    pmo = get_molecule_oracle("isomers_c9h10n2o2pf2cl")
+    assert get_molecule_oracle("isomers_C9H10N2O2PF2Cl")(["CCO", "Nc1ccccc1"]).tolist() == pmo(["CCO", "Nc1ccccc1"]).tolist()
+    for bad, why in [("isomers_c8h10no4p", "capitals"), ("isomers_C8Xx2", "'Xx' is not an element"),
+                     ("isomers_C0H4", "count of C is 0"), ("isomers_CHC", "written twice"), ("isomers_", "capitals")]:
+        with pytest.raises(UnknownNameError, match=why):
+            get_molecule_oracle(bad)
+
+
 def test_hops_of_their_starting_molecule() -> None:
     # deco hop: similarity 1, both forbidden decorations present (0, 0), scaffold kept (1)
     assert get_molecule_oracle("deco_hop")([HOP_TARGET])[0] == pytest.approx(0.5)

@@ -16,7 +16,7 @@ def test_pmo_settings_reach_the_generator_proxy_and_gates():
     assert cfg.generator_options == {"operators": "graph", "generations": 1, "offspring": 1000}
     assert cfg.proxy_options == {"warm_epochs": 3}
     gates = chemistry_settings(cfg, "molecule")
-    assert gates.chemistry is False and gates.filters is True  # MOSES/PAINS filters stay on
+    assert gates.chemistry is False and gates.filters is False  # the objective alone
     proxy = make_proxy("ensemble", MoleculeSpace.from_smiles(["CCO"]), seed=0, **cfg.proxy_options)
     assert proxy.train_cfg.for_refit(True).epochs == 3 and proxy.train_cfg.for_refit(False).epochs == 10
     assert len(bp.MPOS) == 7 and bp.pmo_task("qed")["oracle"] == "qed"

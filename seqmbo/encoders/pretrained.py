@@ -48,8 +48,10 @@ class PretrainConfig:
 
     Attributes:
         library: a dataset id (``zinc250k``) or the path of a SMILES file.
-        max_molecules: at most this many library molecules (a seeded random subset; 0: all; the default
-            50,000 keeps a CPU pre-training to about an hour).
+        max_molecules: at most this many library molecules (a seeded random subset; 0, the default:
+            all). A step costs the same either way; on 50,000 ZINC250k molecules held-out
+            reconstruction stopped at 0.36 while training went on falling, on all of them it kept
+            rising (README, "Latent search on molecules").
         heldout: molecules kept out of training, to measure reconstruction.
         standardize: standardization steps of the space (see :class:`MoleculeSpace`).
         organic_only: keep only molecules whose atoms SELFIES constrains (H B C N O F P S Cl Br I).
@@ -62,7 +64,7 @@ class PretrainConfig:
     """
 
     library: str = "zinc250k"
-    max_molecules: int = 50_000
+    max_molecules: int = 0
     heldout: int = 2000
     standardize: tuple[str, ...] = ("neutralize",)
     organic_only: bool = True

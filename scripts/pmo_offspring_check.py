@@ -35,6 +35,7 @@ def main() -> None:
     args = p.parse_args()
 
     from seqmbo.generators import make_generator
+    from seqmbo.gates.realism import elements_of
     from seqmbo.generators import graph_edits
     from seqmbo.oracles.molecules import get_molecule_oracle
     from seqmbo.tasks import load_task
@@ -51,7 +52,7 @@ def main() -> None:
 
     def holds(smiles: str) -> bool:
         mol = space.mol(smiles)
-        return mol is not None and any(a.GetSymbol() == args.element for a in mol.GetAtoms())
+        return mol is not None and args.element in elements_of(mol)
 
     oracle = get_molecule_oracle(args.objective)
     scores = np.asarray(oracle(children), dtype=float)

@@ -165,6 +165,12 @@ class Smarts(TermSpec):
         return lambda p: float(p.mol.HasSubstructMatch(query) != inverse)
 
 
+def formula_parts(formula: str) -> list[tuple[str, str]]:
+    """``(element, count as written)`` pairs of a molecular formula: ``"C9H10Cl"`` ->
+    ``[("C", "9"), ("H", "10"), ("Cl", "")]`` (an empty count is 1)."""
+    return re.findall(r"([A-Z][a-z]?)(\d*)", formula)
+
+
 @dataclass(frozen=True)
 class Isomer(TermSpec):
     """Closeness to a molecular formula (Brown et al. 2019, "Isomers").
@@ -177,7 +183,7 @@ class Isomer(TermSpec):
     formula: str
 
     def compile(self, featurizer: MolFeaturizer) -> Term:
-        counts = [(el, int(n) if n else 1) for el, n in re.findall(r"([A-Z][a-z]?)(\d*)", self.formula)]
+        counts = [(el, int(n) if n else 1) for el, n in formula_parts(self.formula)]
         parts = [(el, Gaussian(n, 1.0)) for el, n in counts]
         total = Gaussian(sum(n for _, n in counts), 2.0)
 
@@ -354,7 +360,7 @@ def isomer_formula(name: str) -> str | None:
     if not name.lower().startswith(ISOMER_PREFIX):
         return None
     formula = name[len(ISOMER_PREFIX):]
-    parts = re.findall(r"([A-Z][a-z]?)(\d*)", formula)
+    parts = formula_parts(formula)
     hint = f"isomer objective {name!r}: write isomers_<formula> with the formula's capitals, e.g. isomers_C8H10NO4P"
     if not parts or "".join(el + n for el, n in parts) != formula:
         raise ValueError(hint)

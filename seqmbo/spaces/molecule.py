@@ -19,6 +19,7 @@ radical. ``decode(encode(x)) == canonical(x)`` for every molecule SELFIES can wr
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
@@ -601,17 +602,12 @@ def is_element(symbol: str) -> bool:
     return symbol in _element_symbols()
 
 
+@functools.cache
 def _element_symbols() -> frozenset[str]:
-    global _ELEMENTS
-    if _ELEMENTS is None:
-        from rdkit import Chem
+    from rdkit import Chem
 
-        table = Chem.GetPeriodicTable()
-        _ELEMENTS = frozenset(table.GetElementSymbol(z) for z in range(1, 119))
-    return _ELEMENTS
-
-
-_ELEMENTS: frozenset[str] | None = None
+    table = Chem.GetPeriodicTable()
+    return frozenset(table.GetElementSymbol(z) for z in range(1, 119))
 
 
 def token_element(token: str) -> str | None:

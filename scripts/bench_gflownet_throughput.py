@@ -165,14 +165,14 @@ def main(argv: list[str] | None = None) -> int:
     log_reward = make_log_reward()
 
     sides = {"seqmbo": seqmbo_side(log_reward)}
-    try:
-        import gfn  # noqa: F401  (the torchgfn distribution)
-        from importlib.metadata import version
+    from importlib.metadata import PackageNotFoundError, version
 
+    try:
         gfn_version = version("torchgfn")
-        sides.update(torchgfn_sides(log_reward))
-    except ImportError:
+    except PackageNotFoundError:
         gfn_version = None
+    if gfn_version is not None:
+        sides.update(torchgfn_sides(log_reward))
 
     rates = measure(sides, args.steps, args.rounds, args.warmup)
     print(

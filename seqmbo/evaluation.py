@@ -125,14 +125,14 @@ def _evaluate_molecules(designs: list[str], reference, names: list[str], n_jobs:
     from rdkit import rdBase
 
     oracles = {name: get_molecule_oracle(name) for name in names}  # unknown names fail before the work
-    _quiet = rdBase.BlockLogs()  # noqa: F841 (invalid SMILES are counted, not printed)
     ref = None if reference is None else reference_stats(reference, ShardOptions("local", max(1, n_jobs)))
-    metrics: dict[str, Any] = dict(library_metrics(designs, reference=ref, train=ref, n_jobs=n_jobs))
-    canon = [canonical_smiles(d) for d in designs]
-    table = pd.DataFrame({"design": designs, "valid": [c is not None for c in canon], "canonical": canon})
-    for name, o in oracles.items():
-        table[name] = scores = oracle_column(o, canon)
-        oracle_summary(metrics, name, scores)
+    with rdBase.BlockLogs():  # invalid SMILES are counted, not printed
+        metrics: dict[str, Any] = dict(library_metrics(designs, reference=ref, train=ref, n_jobs=n_jobs))
+        canon = [canonical_smiles(d) for d in designs]
+        table = pd.DataFrame({"design": designs, "valid": [c is not None for c in canon], "canonical": canon})
+        for name, o in oracles.items():
+            table[name] = scores = oracle_column(o, canon)
+            oracle_summary(metrics, name, scores)
     return metrics, table
 
 

@@ -395,8 +395,6 @@ def write_run(out: str | Path, result: RunResult, task, gen, proxy) -> Path:
         writers["candidates.sdf"] = lambda p: write_sdf(p, result.candidates)
         writers["best.png"] = lambda p: candidates_grid(p, result.candidates)
     if not task.has_oracle:  # the user's data as read, so that config.toml repeats the run from anywhere
-        import pandas as pd
-
         from seqmbo.multiobjective import offline_frame
 
         offline, y_setting = offline_frame(task)

@@ -90,7 +90,6 @@ REGEX = {"name": "regex-small", "kind": "regex", "patterns": ["AV", "VC"], "min_
 
 def test_regex_task_split_and_oracle():
     from seqmbo.tasks import load_task
-    from seqmbo.pareto import nondominated_ranks
 
     task = load_task(REGEX)
     assert task.objective_oracle(["AVAVAVAVAVAV", "VCVCVCVCVCVCV", "AVC"]).tolist()[:2] == [[6, 0], [0, 6]]

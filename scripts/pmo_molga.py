@@ -61,7 +61,8 @@ def run_mol_ga(task_spec: dict, seed: int, budget: int, start: int) -> dict:
     from seqmbo.config import RunConfig
     from seqmbo.metrics.pmo import auc_top_k
     from seqmbo.online import OnlineSettings, start_pool
-    from seqmbo.oracles.budget import Budgeted, Cached, space_key
+    from seqmbo.oracles.budget import Budgeted, Cached
+    from seqmbo.spaces.base import space_key
     from seqmbo.run import load_problem
 
     sys.path.insert(0, str(install()))

@@ -32,7 +32,8 @@ from seqmbo.config import DEFAULT_TASK, RunConfig
 from seqmbo.data.dataset import Dataset
 from seqmbo.errors import InvalidInputError
 from seqmbo.oracles.base import SealedOracle
-from seqmbo.oracles.budget import Budgeted, Cached, Label, space_key
+from seqmbo.oracles.budget import Budgeted, Cached, Label
+from seqmbo.spaces.base import space_key
 from seqmbo.run import RunResult, check_writable, execute, load_problem
 
 __all__ = ["OnlineSettings", "online", "resume"]
@@ -142,12 +143,29 @@ def run_rounds(cfg: RunConfig, plan: OnlineSettings, out: str | Path | None, sta
         data = labelled_dataset(start, labeller, task.y_min if plan.invalid_as_min else None)
         rcfg = dataclasses.replace(cfg, generator=gen, proxy=proxy, n=n, seed=round_seed(cfg.seed, r),
                                    calibration=False)
+        calls = labeller.oracle.calls
         result = execute(rcfg, None, task=with_data(task, data, labeller))
-        rows.append(round_row(r, result, labelled_dataset(start, labeller), labeller, task, time.perf_counter() - t0))
+        rows.append(round_row(r, result, labelled_dataset(start, labeller), labeller, task, time.perf_counter() - t0,
+                              calls))
         log.info("round %d: %s", r + 1, rows[-1])
         if out is not None:
             save_state(out, cfg, plan, labeller, rows, gen, proxy)
+        if stalled(rows):
+            break
     return finish(cfg, plan, task, start, labeller, gen, proxy, rows, out, time.perf_counter() - t_start)
+
+
+STALL_ROUNDS = 3  # rounds in a row that label nothing new before the run stops
+
+
+def stalled(rows: list[dict]) -> bool:
+    """Whether the run should stop: the last :data:`STALL_ROUNDS` rounds sent no design to the
+    oracle (every candidate was labelled before), so more rounds would repeat them."""
+    if len(rows) < STALL_ROUNDS or any(row.get("new_calls", 1) for row in rows[-STALL_ROUNDS:]):
+        return False
+    log.warning("online rounds stop after round %d: the last %d rounds proposed only designs labelled before",
+                len(rows), STALL_ROUNDS)
+    return True
 
 
 def make_models(cfg: RunConfig, task, warm_start: bool):
@@ -188,7 +206,8 @@ def start_pool(task, plan: OnlineSettings, labeller: Cached, seed: int) -> Datas
 
 
 def labelled_dataset(start: Dataset, labeller: Cached, floor: float | None = None) -> Dataset:
-    """The start pool plus every design the oracle labelled, in call order.
+    """The start pool plus every design the oracle labelled, in call order, each written as its
+    cache key (molecules: canonical SMILES, as the task's own data are; other designs as they are).
 
     A design the oracle calls invalid (``nan``: an infeasible Ehrlich sequence) joins with the
     score ``floor`` (the task's minimum, the Ehrlich paper's 0 for infeasible designs) so the
@@ -206,8 +225,8 @@ def labelled_dataset(start: Dataset, labeller: Cached, floor: float | None = Non
         new = [lab for lab, ok in zip(new, start.space.is_valid([lab.design for lab in new]))
                if ok or np.isfinite(lab.score)]
     y = [lab.score if np.isfinite(lab.score) else floor for lab in new]
-    info = {**start.info, "online": True, "invalid": [lab.design for lab in new if not np.isfinite(lab.score)]}
-    return Dataset(start.designs + [lab.design for lab in new], np.concatenate([start.y, y]),
+    info = {**start.info, "online": True, "invalid": [lab.key for lab in new if not np.isfinite(lab.score)]}
+    return Dataset(start.designs + [lab.key for lab in new], np.concatenate([start.y, y]),
                    start.space, start.name, info)
 
 
@@ -217,14 +236,17 @@ def with_data(task, data: Dataset, labeller: Cached):
     return dataclasses.replace(task, dataset=data, oracle=SealedOracle(labeller), spec=spec)
 
 
-def round_row(r: int, result: RunResult, data: Dataset, labeller: Cached, task, seconds: float) -> dict[str, Any]:
-    """One row of ``rounds.csv``: calls so far, best and top-10 mean of the labelled set, and the batch's figures."""
+def round_row(r: int, result: RunResult, data: Dataset, labeller: Cached, task, seconds: float,
+              calls_before: int) -> dict[str, Any]:
+    """One row of ``rounds.csv``: calls so far and this round's new ones (a candidate labelled
+    before costs none), best and top-10 mean of the labelled set, and the batch's figures."""
     from seqmbo.metrics.run_metrics import peak_rss_mb
 
     m, batch_y = result.metrics, result.candidates["oracle"].to_numpy(dtype=float)
     top = np.sort(data.y)[-10:]
     return {
-        "round": r + 1, "oracle_calls": labeller.oracle.calls, "batch": len(batch_y),
+        "round": r + 1, "oracle_calls": labeller.oracle.calls, "new_calls": labeller.oracle.calls - calls_before,
+        "batch": len(batch_y),
         "best": float(data.y.max()), "best_norm": float(task.normalize(data.y.max())),
         "top10_mean": float(top.mean()), "batch_best": float(np.nanmax(batch_y)) if np.isfinite(batch_y).any() else None,
         "batch_mean": float(np.nanmean(batch_y)) if np.isfinite(batch_y).any() else None,

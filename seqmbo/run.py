@@ -170,7 +170,7 @@ def make_gates(cfg: RunConfig, space, gen, support) -> list[Any]:
     from seqmbo.gates import Novel, Unique, Valid
     from seqmbo.gates.core import leaf_gates
 
-    gates: list[Any] = [Valid(space), Unique()]
+    gates: list[Any] = [Valid(space), Unique(space)]
     if gen.baseline:  # baselines are judged as they come
         return gates
     if support is not None:  # e.g. the chemistry gates and a constraint gate, each counted under its own name

@@ -61,6 +61,22 @@ def test_interrupted_run_resumes_to_the_same_result(tmp_path, monkeypatch):
                                   pd.read_csv(tmp_path / "whole" / "labels.csv"))
 
 
+def test_rounds_stop_when_they_label_nothing_new(tmp_path, monkeypatch, caplog):
+    real, first = online_mod.execute, []
+
+    def repeating(*args, **kwargs):  # after round 1, every batch is one the oracle labelled before
+        if not first:
+            first.append(real(*args, **kwargs))
+        return first[0]
+
+    monkeypatch.setattr(online_mod, "execute", repeating)
+    res = seqmbo.design(TASK, "evolution", rounds=50, batch=12, start=8, n=10, seed=3, out=tmp_path / "run", **FAST)
+    rows = pd.read_csv(tmp_path / "run" / "rounds.csv")
+    assert rows["new_calls"].tolist() == [12, 0, 0, 0] and res.metrics["rounds"] == 4  # not 50
+    assert rows["oracle_calls"].tolist() == [20] * 4
+    assert "the last 3 rounds proposed only designs labelled before" in caplog.text
+
+
 def test_generators_keep_their_state_between_rounds(tmp_path):
     from seqmbo.generators.evolution import EvolutionGenerator
     from seqmbo.generators.gflownet import GFlowNetGenerator

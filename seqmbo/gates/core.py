@@ -17,6 +17,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from seqmbo.spaces.base import space_key
+
 Gate = Callable[..., np.ndarray]
 
 
@@ -33,16 +35,21 @@ class Valid:
 
 
 class Unique:
-    """The first occurrence of each design."""
+    """The first occurrence of each design (by :func:`~seqmbo.spaces.base.space_key` when given
+    ``space``: for molecules one canonical form, so a charged or rewritten SMILES of a molecule
+    already kept is a repeat)."""
 
     name = "unique"
+
+    def __init__(self, space=None) -> None:
+        self.key = space_key(space)
 
     def __call__(self, designs: Sequence[str], reference: Sequence[str] = ()) -> np.ndarray:
         seen: set[str] = set()
         out = np.zeros(len(designs), dtype=bool)
-        for i, d in enumerate(designs):
-            if d not in seen:
-                seen.add(d)
+        for i, k in enumerate(map(self.key, designs)):
+            if k not in seen:
+                seen.add(k)
                 out[i] = True
         return out
 
@@ -51,7 +58,9 @@ class Novel:
     """Designs at distance >= ``min_distance`` from every reference (offline) design.
 
     ``min_distance=1`` means "not in the offline set", checked by exact membership (fast; for
-    molecules, MOSES novelty of canonical SMILES); in a double-stranded space
+    molecules, MOSES novelty of canonical SMILES: a design is compared as written and by its
+    :func:`~seqmbo.spaces.base.space_key`, the reference as written, which the loaders and the
+    labels of online rounds write in canonical form); in a double-stranded space
     (``space.reverse_complement``) a design whose reverse complement is on file is not novel.
     Other values compare ``space.nearest_distance`` with ``min_distance`` (e.g. ``3`` letters,
     or a Tanimoto distance of ``0.4`` for molecules); ``<= 0`` keeps everything.
@@ -70,10 +79,10 @@ class Novel:
         if self.min_distance <= 0 or not len(reference):
             return np.ones(len(designs), dtype=bool)
         if self.min_distance == 1:
-            ref = set(reference)
+            ref, key = set(reference), space_key(self.space)
             if self.space is not None and self.space.reverse_complement:  # either strand may be on file
                 return np.array([d not in ref and self.space.reverse_complement_of(d) not in ref for d in designs], dtype=bool)
-            return np.array([d not in ref for d in designs], dtype=bool)
+            return np.array([d not in ref and key(d) not in ref for d in designs], dtype=bool)
         if not len(designs):
             return np.zeros(0, dtype=bool)
         return _space(self.space, "Novel").nearest_distance(list(designs), list(reference)) >= self.min_distance

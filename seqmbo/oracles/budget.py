@@ -1,6 +1,6 @@
 """Wrappers that make an oracle fit for online rounds: a cache and a budget of calls.
 
-``Cached(Budgeted(oracle, 1000), key=space_key(space))`` sends a design to ``oracle`` at most once
+``Cached(Budgeted(oracle, 1000), key=space_key(space))`` (:func:`seqmbo.spaces.base.space_key`) sends a design to ``oracle`` at most once
 (by the space's canonical form) and refuses to send more than 1,000 designs in all: only
 designs the cache has not seen reach the budget, so a repeat costs nothing. Each wrapper adds one
 thing; both keep the oracle's interface (designs in, ``(n,)`` float64 out, ``nan`` for invalid).
@@ -65,7 +65,7 @@ class Cached:
 
     Args:
         oracle: the wrapped oracle (often a :class:`Budgeted` one).
-        key: the cache key of a design (default: the string itself); :func:`space_key` gives the
+        key: the cache key of a design (default: the string itself); :func:`~seqmbo.spaces.base.space_key` gives the
             space's canonical form (canonical SMILES for molecules).
 
     Attributes:
@@ -96,16 +96,3 @@ class Cached:
 
     def __contains__(self, design: str) -> bool:
         return self.key(design) in self._scores
-
-
-def space_key(space) -> Callable[[str], str]:
-    """A design's cache key in ``space``: its canonical form where the space has one (molecules;
-    an unreadable SMILES keeps its text), else the design itself."""
-    canonical = getattr(space, "canonical", None)
-    if canonical is None:
-        return str
-
-    def key(design: str) -> str:
-        return canonical(design) or design
-
-    return key

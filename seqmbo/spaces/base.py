@@ -9,7 +9,7 @@ and samples random designs. Code that needs to know what kind of design it holds
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -74,3 +74,18 @@ class Space(Protocol):
         ...
 
     def sample(self, n: int, rng: np.random.Generator) -> list[str]: ...
+
+
+def space_key(space) -> Callable[[str], str]:
+    """A design's key in ``space``: its canonical form where the space has one (molecules, after the
+    space's standardization: a charged or differently written SMILES of one molecule has one key;
+    an unreadable SMILES keeps its text), else the design itself. The oracle cache of online rounds
+    and the gates :class:`~seqmbo.gates.Unique` and :class:`~seqmbo.gates.Novel` compare designs by it."""
+    canonical = getattr(space, "canonical", None)
+    if canonical is None:
+        return str
+
+    def key(design: str) -> str:
+        return canonical(design) or design
+
+    return key

@@ -94,6 +94,18 @@ def test_novel_on_molecules(mol_space):
     assert Novel(0.7, mol_space)(designs, offline).tolist() == [False, False, False]
 
 
+def test_unique_and_novel_compare_molecules_by_their_canonical_form(mol_space):
+    # "OCCCCCC" is hexanol written another way: on file, and a repeat of the first design
+    assert Novel(1, mol_space)(["OCCCCCC", "CCCCCCCO"], ["CCCCCCO"]).tolist() == [False, True]
+    assert Unique(mol_space)(["CCCCCCO", "OCCCCCC", "c1ccccc1O"]).tolist() == [True, False, True]
+    assert Unique()(["CCCCCCO", "OCCCCCC"]).tolist() == [True, True]  # without a space: the strings
+    # a neutralizing space: the phenolate is the phenol on file (one oracle-cache key, one design)
+    neutral = MoleculeSpace.from_smiles(["CCO", "c1ccccc1O"], standardize=("neutralize",))
+    assert Novel(1, neutral)(["[O-]c1ccccc1", "Cc1ccccc1O"], ["Oc1ccccc1"]).tolist() == [False, True]
+    assert Unique(neutral)(["c1ccccc1O", "[O-]c1ccccc1"]).tolist() == [True, False]
+    assert Novel(1, mol_space)(["[O-]c1ccccc1"], ["Oc1ccccc1"]).tolist() == [True]  # kept apart without it
+
+
 def test_medchem_filters(mol_space):
     smiles = [
         "CC(=O)Nc1ccc(O)cc1",          # paracetamol: passes

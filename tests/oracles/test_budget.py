@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from seqmbo.oracles.budget import Budgeted, BudgetSpentError, Cached, space_key
+from seqmbo.oracles.budget import Budgeted, BudgetSpentError, Cached
+from seqmbo.spaces.base import space_key
 
 
 class Counting:

@@ -63,7 +63,8 @@ def policy_samples(task, gen, proxy, labelled: set[str], best: str, best_y: floa
     mean = np.asarray(proxy.predict(designs).mean, dtype=float)
     p_best = float(proxy.predict([best]).mean[0])
     dist = np.array([hamming(d, best) for d in designs])
-    return {"samples": n, "distinct": len(set(designs)), "labelled_share": round(np.mean([d in labelled for d in designs]), 3),
+    return {"samples": n, "distinct": len(set(designs)),
+            "labelled_share": round(float(np.mean([d in labelled for d in designs])), 3),
             "distance_to_best": [int(np.percentile(dist, q)) for q in (5, 50, 95)],
             "feasible_share": round(float(np.isfinite(y).mean()), 3),
             "proxy_above_best_share": round(float((mean > p_best).mean()), 3),

@@ -1,9 +1,10 @@
 """Wrappers that make an oracle fit for online rounds: a cache and a budget of calls.
 
-``Cached(Budgeted(oracle, 1000), key=space_key(space))`` (:func:`seqmbo.spaces.base.space_key`) sends a design to ``oracle`` at most once
-(by the space's canonical form) and refuses to send more than 1,000 designs in all: only
-designs the cache has not seen reach the budget, so a repeat costs nothing. Each wrapper adds one
-thing; both keep the oracle's interface (designs in, ``(n,)`` float64 out, ``nan`` for invalid).
+``Cached(Budgeted(oracle, 1000), key=space_key(space))`` (:func:`seqmbo.spaces.base.space_key`)
+sends a design to ``oracle`` at most once (by the space's canonical form) and refuses to send
+more than 1,000 designs in all: only designs the cache has not seen reach the budget, so a repeat
+costs nothing. Each wrapper adds one thing; both keep the oracle's interface (designs in,
+``(n,)`` float64 out, ``nan`` for invalid).
 """
 
 from __future__ import annotations
@@ -65,8 +66,9 @@ class Cached:
 
     Args:
         oracle: the wrapped oracle (often a :class:`Budgeted` one).
-        key: the cache key of a design (default: the string itself); :func:`~seqmbo.spaces.base.space_key` gives the
-            space's canonical form (canonical SMILES for molecules).
+        key: the cache key of a design (default: the string itself);
+            :func:`~seqmbo.spaces.base.space_key` gives the space's canonical form (canonical
+            SMILES for molecules).
 
     Attributes:
         history: the designs actually sent to ``oracle``, in call order (:class:`Label`).

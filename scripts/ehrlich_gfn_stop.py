@@ -33,16 +33,12 @@ def single_changes(design: str, alphabet: str) -> list[str]:
     return [design[:i] + a + design[i + 1:] for i in range(len(design)) for a in alphabet if a != design[i]]
 
 
-def hamming(a: str, b: str) -> int:
-    return sum(x != y for x, y in zip(a, b))
-
-
-def neighbourhood(task, proxy, best: str, best_y: float) -> dict:
-    """The best design's single changes: how many improve, and the proxy's ranks of those."""
+def neighbourhood(task, proxy, best: str, best_y: float, p_best: float) -> dict:
+    """The best design's single changes: how many improve, and the proxy's ranks of those
+    (``p_best``: the proxy's value of the best design)."""
     changes = single_changes(best, task.oracle.inner.alphabet)
     y = np.asarray(task.oracle(changes), dtype=float)
     mean = np.asarray(proxy.predict(changes).mean, dtype=float)
-    p_best = float(proxy.predict([best]).mean[0])
     feasible = np.isfinite(y)
     better = np.flatnonzero(np.nan_to_num(y, nan=-1.0) > best_y + 1e-12)
     order = np.argsort(-mean, kind="stable")
@@ -54,15 +50,14 @@ def neighbourhood(task, proxy, best: str, best_y: float) -> dict:
             "changes_proxy_above_best": int((mean > p_best).sum())}
 
 
-def policy_samples(task, gen, proxy, labelled: set[str], best: str, best_y: float, n: int) -> dict:
+def policy_samples(task, gen, proxy, labelled: set[str], best: str, best_y: float, p_best: float, n: int) -> dict:
     """``n`` designs from the last round's policy (as the proposal samples them), against the best design."""
     trainer = gen._trainer
     tokens, _ = trainer.sample(n, temperature=trainer.config.sample_temperature)
     designs = task.space.decode(tokens.cpu().numpy())
     y = np.asarray(task.oracle(designs), dtype=float)
     mean = np.asarray(proxy.predict(designs).mean, dtype=float)
-    p_best = float(proxy.predict([best]).mean[0])
-    dist = np.array([hamming(d, best) for d in designs])
+    dist = task.space.distance(designs, [best])[:, 0]  # Hamming: one length
     return {"samples": n, "distinct": len(set(designs)),
             "labelled_share": round(float(np.mean([d in labelled for d in designs])), 3),
             "distance_to_best": [int(np.percentile(dist, q)) for q in (5, 50, 95)],
@@ -86,11 +81,13 @@ def diagnose(spec: dict, seed: int, settings: dict, rounds: int, batch: int, sam
     labels = [(d, s) for d, _, s in state["labels"] if np.isfinite(s)]
     best, best_y = max(labels, key=lambda lab: lab[1])
     gen, proxy = state["generator"], state["proxy"]
+    p_best = float(proxy.predict([best]).mean[0])
     return {"best_per_round": [round(r["best"], 4) for r in res.metrics["rounds_table"]],
             "proxy_spearman": [None if r["proxy_spearman"] is None else round(r["proxy_spearman"], 2)
                                for r in res.metrics["rounds_table"]],
-            "best": round(best_y, 4), "neighbourhood": neighbourhood(task, proxy, best, best_y),
-            "policy": policy_samples(task, gen, proxy, {d for d, _, _ in state["labels"]}, best, best_y, samples)}
+            "best": round(best_y, 4), "neighbourhood": neighbourhood(task, proxy, best, best_y, p_best),
+            "policy": policy_samples(task, gen, proxy, {d for d, _, _ in state["labels"]}, best, best_y, p_best,
+                                     samples)}
 
 
 def main() -> None:

@@ -34,9 +34,8 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
 
-    from seqmbo.generators import make_generator
     from seqmbo.gates.realism import elements_of
-    from seqmbo.generators import graph_edits
+    from seqmbo.generators import graph_edits, make_generator
     from seqmbo.oracles.molecules import get_molecule_oracle
     from seqmbo.tasks import load_task
 

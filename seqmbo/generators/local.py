@@ -18,7 +18,8 @@ They relocate a feature made of several spaced letters in one step, which letter
 cannot do without losing it on the way (an Ehrlich motif that must make room for another).
 
 Before those, a share ``scan`` of the children scans the best design's single-letter changes
-without repetition and ``combine`` children write every gain the labels show into it
+without repetition (up to ``group`` of them in one child where the letters are known not to be
+load-bearing) and ``combine`` children write every gain the labels show into it
 (:mod:`seqmbo.generators.scan`): on a product of per-feature terms, gains on different features
 compose, so the gains found one by one join in one design a round later.
 """
@@ -34,16 +35,16 @@ from seqmbo.data.dataset import Dataset
 from seqmbo.generators.base import GeneratorBase, Reward
 from seqmbo.generators.blocks import copy_block, move_block
 from seqmbo.generators.change_memory import ChangeMemory, allowed_changes, change_memory
-from seqmbo.generators.scan import combine_gains, near_letters, probe_children, scan_children
+from seqmbo.generators.scan import combine_gains, grouped_letters, near_letters, probe_children, scan_children
 
 
 @dataclass
 class LocalConfig:
     """Settings of :class:`LocalSearchGenerator`.
 
-    ``block``, ``window``, ``memory``, ``scan``, ``combine`` and ``probe`` were chosen on development
+    ``block``, ``window``, ``memory``, ``scan``, ``combine``, ``probe`` and ``group`` were chosen on development
     instances 11-22 of the Ehrlich family of ``ehrlich-32-32-4-4`` (``scripts/ehrlich_dev.py
-    local``), never on a reported instance.
+    local``; ``group`` also on instances 11-18 of ``ehrlich-32-128-4-4``'s), never on a reported instance.
 
     Attributes:
         incumbents: at most this many parents: the designs tied at the best score (the best
@@ -78,6 +79,9 @@ class LocalConfig:
         probe_late: probe only in rounds where the scan of the best design has run out (fewer
             changes left than its share ``scan``), and only with the batch the scan and the
             combinations leave; else probe every round before them.
+        group: the scan tests up to this many changes in one child at positions known not to
+            be load-bearing (a single change there was labelled and did not lower the score),
+            at least 4 apart; a child scoring no higher rules them all out at once.
     """
 
     incumbents: int = 8
@@ -95,6 +99,7 @@ class LocalConfig:
     combine: int = 8
     probe: int = 128
     probe_late: bool = True
+    group: int = 16
 
 
 class LocalSearchGenerator(GeneratorBase):
@@ -172,9 +177,15 @@ class LocalSearchGenerator(GeneratorBase):
         (``pairs``, ``protected``: see :func:`_pairs_and_protected`)."""
         cfg, vocab = self.config, memory.hurt.shape[1]
         combos = combine_gains(best, memory.hurt, cfg.combine, rng) if cfg.combine > 0 else best[None, :0]
-        todo = allowed_changes(memory, best) & ~near_letters(best, tokens, vocab)
+        near = near_letters(best, tokens, vocab)
+        live = np.flatnonzero(best >= 0)
+        free = np.zeros(best.shape[0], bool)  # a single change there was labelled and did not lower the score
+        free[live] = memory.tried[live, best[live]].any(-1) & ~protected[live]
+        if cfg.group > 1:
+            near |= grouped_letters(best, tokens, free, vocab)
+        todo = allowed_changes(memory, best) & ~near
         k = int(round(cfg.scan * want))
-        singles = scan_children(best, todo, pairs, protected, k, rng) if k > 0 else best[None, :0]
+        singles = scan_children(best, todo, pairs, protected, k, rng, free, cfg.group) if k > 0 else best[None, :0]
         return combos.reshape(-1, best.shape[0]), singles.reshape(-1, best.shape[0])
 
     def _probes(self, best: np.ndarray, pairs: np.ndarray, protected: np.ndarray, space, seen: set[str], k: int,

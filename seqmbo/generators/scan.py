@@ -11,7 +11,10 @@ value by a fixed factor, and gains on different features compose. Two operators 
   changing one neighbour to a letter that makes both of its pairs seen, never a load-bearing
   neighbour; a change that cannot be repaired is skipped. Scanning ``L * (V - 1)`` changes
   takes ``L * (V - 1) / k`` rounds of ``k`` children, instead of the many more that draws with
-  repetition need to cover them.
+  repetition need to cover them. Where the parent's letters are known not to be load-bearing,
+  a child tests several changes at once (group testing): none of them can lower the score, so a
+  child no better than the parent rules them all out (:func:`grouped_letters`), and one that is
+  better is a new best design.
 * :func:`combine_gains` writes every letter whose arrival raised the score somewhere in the labels
   (``ChangeMemory.hurt``: changing it back lowered the score) into the parent at once, and random
   subsets of them, so gains found on different features join in one design.
@@ -55,9 +58,40 @@ def near_letters(parent: np.ndarray, tokens: np.ndarray, vocab: int) -> np.ndarr
     return out
 
 
+def grouped_letters(parent: np.ndarray, tokens: np.ndarray, free: np.ndarray, vocab: int) -> np.ndarray:
+    """The letters labelled in designs that differ from ``parent`` at free positions alone.
+
+    Changing a letter that is not load-bearing cannot lower a product of per-feature terms, so
+    when such a design scores no higher than ``parent`` (``parent`` is the best), none of its
+    changes raised the score on its own: each counts as tried. (A change can be masked by another
+    that breaks a tied placement of the same feature; rare, and accepted.)
+
+    Args:
+        parent: ``(L,)`` token ids.
+        tokens: ``(N, L)`` token ids of the labelled designs.
+        free: ``(L,)`` bool: positions whose letter in ``parent`` is known not to be load-bearing.
+        vocab: the number of letters ``V``.
+
+    Returns:
+        ``(L, V)`` bool: ``[p, a]`` when such a design has ``a`` at ``p``.
+    """
+    out = np.zeros((parent.shape[0], vocab), dtype=bool)
+    diff = tokens != parent
+    rows = np.flatnonzero(diff.any(1) & ~(diff & ~free).any(1))
+    r, c = np.nonzero(diff[rows])
+    letters = tokens[rows][r, c]
+    out[c[letters >= 0], letters[letters >= 0]] = True
+    return out
+
+
 def scan_children(parent: np.ndarray, todo: np.ndarray, seen: np.ndarray, protected: np.ndarray, k: int,
-                  rng: np.random.Generator) -> np.ndarray:
-    """Up to ``k`` distinct single-letter changes of ``parent`` drawn from ``todo``, repaired onto the support.
+                  rng: np.random.Generator, free: np.ndarray | None = None, group: int = 1) -> np.ndarray:
+    """Up to ``k`` distinct children of ``parent``, each testing changes drawn from ``todo``, repaired onto the support.
+
+    A change at a position whose status is unknown is tested alone; changes at ``free`` positions
+    (known not to be load-bearing, so no such change can lower the score) are tested ``group`` at a
+    time, at positions at least 4 apart so that their repairs never meet: a child that scores no
+    higher than ``parent`` rules out all of them at once (:func:`grouped_letters`).
 
     Args:
         parent: ``(L,)`` token ids.
@@ -66,22 +100,50 @@ def scan_children(parent: np.ndarray, todo: np.ndarray, seen: np.ndarray, protec
         protected: ``(L,)`` bool: positions a repair must not change (load-bearing letters).
         k: the most children.
         rng: the only source of randomness.
+        free: ``(L,)`` bool: positions whose changes may be grouped (none when not given).
+        group: the most changes a child of free positions holds.
 
     Returns:
-        ``(m, L)`` children, ``m <= k``: each differs from ``parent`` at one drawn position, and
-        at one neighbour of it when the change alone put a pair off the support.
+        ``(m, L)`` children, ``m <= k``: each differs from ``parent`` at its drawn positions, and
+        at a neighbour of one when its change alone put a pair off the support.
     """
     width, vocab = todo.shape
-    out = []
+    free = np.zeros(width, bool) if free is None or group < 2 else free
+    out, open_groups = [], []  # open groups: [child, positions]
     for flat in rng.permutation(np.flatnonzero(todo)):
-        if len(out) >= k:
+        if len(out) + len(open_groups) >= k and not open_groups:
             break
         p, a = divmod(int(flat), vocab)
-        child = parent.copy()
-        child[p] = a
-        if _repair(child, p, p - 1, seen, protected, rng) and _repair(child, p, p + 1, seen, protected, rng):
-            out.append(child)
-    return np.asarray(out, dtype=parent.dtype).reshape(-1, width)
+        if not free[p]:
+            if len(out) + len(open_groups) < k:
+                child = _changed(parent, p, a, seen, protected, rng)
+                if child is not None:
+                    out.append(child)
+            continue
+        home = next((g for g in open_groups if all(abs(p - q) >= 4 for q in g[1])), None)
+        if home is None:
+            if len(out) + len(open_groups) >= k:
+                continue
+            home = [parent.copy(), []]
+            open_groups.append(home)
+        changed = _changed(home[0], p, a, seen, protected, rng)
+        if changed is not None:
+            home[0], home[1] = changed, home[1] + [p]
+        if len(home[1]) >= group:
+            open_groups = [g for g in open_groups if g is not home]
+            out.append(home[0])
+    out += [g[0] for g in open_groups if g[1]]
+    return np.asarray(out[:k], dtype=parent.dtype).reshape(-1, width)
+
+
+def _changed(parent: np.ndarray, p: int, a: int, seen: np.ndarray, protected: np.ndarray,
+             rng: np.random.Generator) -> np.ndarray | None:
+    """``parent`` with ``a`` at ``p``, its neighbours repaired onto the support; None when impossible."""
+    child = parent.copy()
+    child[p] = a
+    if _repair(child, p, p - 1, seen, protected, rng) and _repair(child, p, p + 1, seen, protected, rng):
+        return child
+    return None
 
 
 def _repair(child: np.ndarray, p: int, q: int, seen: np.ndarray, protected: np.ndarray,

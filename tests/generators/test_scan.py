@@ -6,7 +6,7 @@ from seqmbo.data import Dataset
 from seqmbo.gates import BigramSupport
 from seqmbo.generators.change_memory import change_memory, one_letter_pairs
 from seqmbo.generators.local import LocalSearchGenerator
-from seqmbo.generators.scan import combine_gains, near_letters, probe_children, scan_children
+from seqmbo.generators.scan import combine_gains, grouped_letters, near_letters, probe_children, scan_children
 from seqmbo.oracles.ehrlich import EhrlichFunction, EhrlichOracle
 from seqmbo.spaces import SequenceSpace
 
@@ -116,7 +116,7 @@ def test_the_local_generator_scans_the_best_design_without_repeating_a_change():
     def feasible(ds):
         return np.where(np.isnan(oracle(ds)), -np.inf, 0.0)
 
-    gen = LocalSearchGenerator(scan=1.0, combine=0, block=0.0, memory=True, incumbents=1)
+    gen = LocalSearchGenerator(scan=1.0, combine=0, block=0.0, memory=True, incumbents=1, group=1)
     changes = set()
     for r in range(3):  # proxy-free rounds: every batch is labelled and the scan goes on
         new = gen.propose(feasible, 24, Dataset(designs, y, space), np.random.default_rng(r))
@@ -131,6 +131,30 @@ def test_the_local_generator_scans_the_best_design_without_repeating_a_change():
         if y.max() > fn.score_tokens(best[None])[0]:
             break
     assert len(changes) >= 16
+
+
+def test_the_local_generator_groups_its_scan_once_letters_are_known_free():
+    fn, oracle, space = toy_ehrlich()
+    designs = oracle.sample(64, np.random.default_rng(0))
+    y = np.nan_to_num(oracle(designs))
+    best = space.encode([designs[int(np.argmax(y))]])[0]
+
+    def feasible(ds):
+        return np.where(np.isnan(oracle(ds)), -np.inf, 0.0)
+
+    gen = LocalSearchGenerator(scan=1.0, combine=0, block=0.0, memory=True, incumbents=1)  # the default group
+    counts, tested = [], set()
+    for r in range(3):
+        new = gen.propose(feasible, 24, Dataset(designs, y, space), np.random.default_rng(r))
+        designs, y = designs + new, np.concatenate([y, np.nan_to_num(oracle(new))])
+        if y.max() > fn.score_tokens(best[None])[0]:
+            break
+        tokens = space.encode(new)
+        counts.append(int((tokens != best).sum(1).max()))
+        now = {(int(p), int(t[p])) for t in tokens for p in np.flatnonzero(t != best)}
+        assert r == 0 or len(now - tested) > len(new)  # more changes tested than children
+        tested |= now
+    assert len(counts) >= 2 and counts[0] <= 3 < max(counts[1:])  # singles (and repairs) first, then groups
 
 
 def test_a_probe_writes_its_pair_in_with_the_fewest_changes_and_no_other_unseen_pair():
@@ -182,3 +206,36 @@ def test_the_local_generator_probes_each_unseen_pair_once_and_learns_from_the_fe
     assert 0 < sum(outcome) < len(outcome)  # some probed pairs are feasible, some are not
     kept = gen._without_failed_probes(Dataset(designs, np.nan_to_num(y), space, info={"online": True}))
     assert set(designs) - set(kept.designs) == {d for d, v in zip(designs, y) if not np.isfinite(v)}
+
+
+def test_scan_groups_changes_at_free_positions_and_tests_the_others_alone():
+    width, vocab = 16, 5
+    parent = np.arange(width) % vocab
+    todo = np.ones((width, vocab), bool)
+    todo[np.arange(width), parent] = False
+    free = np.arange(width) >= 4  # the first four positions' status is unknown
+    seen = np.ones((vocab, vocab), bool)
+    out = scan_children(parent, todo, seen, np.zeros(width, bool), 1000, np.random.default_rng(0), free, 3)
+    diff = out != parent
+    alone = diff[:, :4].any(1)
+    assert (diff[alone].sum(1) == 1).all() and alone.sum() == 4 * (vocab - 1)  # unknown positions: one change a child
+    grouped = diff[~alone]
+    assert grouped.sum(1).max() == 3 and (grouped.sum(1) >= 1).all()
+    for row in grouped:  # changes at least 4 apart, so their repairs never meet
+        where = np.flatnonzero(row)
+        assert (np.diff(where) >= 4).all()
+    tested = [(int(p), int(out[i, p])) for i, p in zip(*np.nonzero(diff))]
+    assert len(tested) == len(set(tested)) == todo.sum()  # every change tested exactly once
+    assert len(grouped) <= 48 / 2  # the 48 changes at free positions in at most 24 children
+    few = scan_children(parent, todo, seen, np.zeros(width, bool), 5, np.random.default_rng(0), free, 3)
+    assert few.shape == (5, width)
+
+
+def test_grouped_letters_rules_out_the_changes_of_designs_differing_at_free_positions_alone():
+    parent = np.array([0, 1, 2, 3, 0, 1])
+    free = np.array([True, True, False, True, True, True])
+    tokens = np.array([[1, 1, 2, 3, 2, 1],    # changes at 0 and 4, both free
+                       [0, 1, 0, 3, 0, 0],    # a change at 2: not free, so nothing is learnt
+                       [0, 1, 2, 3, 0, 1]])   # the parent
+    got = grouped_letters(parent, tokens, free, 4)
+    assert got[0, 1] and got[4, 2] and got.sum() == 2

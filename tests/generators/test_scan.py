@@ -65,6 +65,19 @@ def toy_ehrlich():
     return fn, oracle, SequenceSpace.fixed(oracle.alphabet, fn.dim, "ehrlich")
 
 
+def toy_start():
+    """The toy instance, 64 feasible start designs, their labels, the best one's tokens and a
+    reward that is 0 on feasible designs, ``-inf`` off them."""
+    fn, oracle, space = toy_ehrlich()
+    designs = oracle.sample(64, np.random.default_rng(0))
+    y = np.nan_to_num(oracle(designs))
+
+    def feasible(ds):
+        return np.where(np.isnan(oracle(ds)), -np.inf, 0.0)
+
+    return fn, oracle, space, designs, y, space.encode([designs[int(np.argmax(y))]])[0], feasible
+
+
 def motif_matches(fn, x):
     """The best number of matched elements of each motif in ``x``."""
     out = []
@@ -108,14 +121,7 @@ def test_combining_two_gains_on_an_ehrlich_function_beats_each():
 
 
 def test_the_local_generator_scans_the_best_design_without_repeating_a_change():
-    fn, oracle, space = toy_ehrlich()
-    designs = oracle.sample(64, np.random.default_rng(0))
-    y = np.nan_to_num(oracle(designs))
-    best = space.encode([designs[int(np.argmax(y))]])[0]
-
-    def feasible(ds):
-        return np.where(np.isnan(oracle(ds)), -np.inf, 0.0)
-
+    fn, oracle, space, designs, y, best, feasible = toy_start()
     gen = LocalSearchGenerator(scan=1.0, combine=0, block=0.0, memory=True, incumbents=1, group=1)
     changes = set()
     for r in range(3):  # proxy-free rounds: every batch is labelled and the scan goes on
@@ -134,14 +140,7 @@ def test_the_local_generator_scans_the_best_design_without_repeating_a_change():
 
 
 def test_the_local_generator_groups_its_scan_once_letters_are_known_free():
-    fn, oracle, space = toy_ehrlich()
-    designs = oracle.sample(64, np.random.default_rng(0))
-    y = np.nan_to_num(oracle(designs))
-    best = space.encode([designs[int(np.argmax(y))]])[0]
-
-    def feasible(ds):
-        return np.where(np.isnan(oracle(ds)), -np.inf, 0.0)
-
+    fn, oracle, space, designs, y, best, feasible = toy_start()
     gen = LocalSearchGenerator(scan=1.0, combine=0, block=0.0, memory=True, incumbents=1)  # the default group
     counts, tested = [], set()
     for r in range(3):

@@ -22,6 +22,11 @@ without repetition (up to ``group`` of them in one child where the letters are k
 load-bearing) and ``combine`` children write every gain the labels show into it
 (:mod:`seqmbo.generators.scan`): on a product of per-feature terms, gains on different features
 compose, so the gains found one by one join in one design a round later.
+
+Once that scan has run out, up to ``relocate`` children copy a group of the best design's
+load-bearing letters (one feature, grouped by how much their change lowered the score) to
+another offset, with guesses of the element the feature still lacks beside them
+(:mod:`seqmbo.generators.relocate`): the element may sit where another feature's letter is.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from seqmbo.data.dataset import Dataset
 from seqmbo.generators.base import GeneratorBase, Reward
 from seqmbo.generators.blocks import copy_block, move_block
 from seqmbo.generators.change_memory import ChangeMemory, allowed_changes, change_memory
+from seqmbo.generators.relocate import drop_ratios, feature_groups, measure_children, relocation_children
 from seqmbo.generators.scan import combine_gains, grouped_letters, near_letters, probe_children, scan_children
 
 
@@ -82,6 +88,14 @@ class LocalConfig:
         group: the scan tests up to this many changes in one child at positions known not to
             be load-bearing (a single change there was labelled and did not lower the score),
             at least 4 apart; a child scoring no higher rules them all out at once.
+        relocate: in rounds where the scan has run out, at most this many children copy a
+            group of the best design's load-bearing letters elsewhere with ``guesses`` guesses
+            of the element the group lacks beside them (:mod:`seqmbo.generators.relocate`),
+            after single changes that measure how much each load-bearing letter's change lowers
+            the score (what groups them).
+        guesses: the most guesses of a missing element a relocation child holds.
+        relocate_late: relocate only in rounds where the scan of the best design has run out
+            (a local optimum of single changes), else every round.
     """
 
     incumbents: int = 8
@@ -100,6 +114,9 @@ class LocalConfig:
     probe: int = 128
     probe_late: bool = True
     group: int = 16
+    relocate: int = 64
+    guesses: int = 8
+    relocate_late: bool = True
 
 
 class LocalSearchGenerator(GeneratorBase):
@@ -112,6 +129,8 @@ class LocalSearchGenerator(GeneratorBase):
         self.last_run: dict[str, int] = {}
         self.probed: dict[tuple[int, int], str] = {}
         self.off_support: list[str] = []
+        self.ruled_out: dict[tuple, set] = {}  # a letter group -> its guesses ruled out
+        self.pending: dict[bytes, tuple] = {}  # a relocation child -> (group, guesses, its parent's score)
 
     def propose(self, reward: Reward, n: int, dataset: Dataset, rng: np.random.Generator) -> list[str]:
         """``ceil(pool * n)`` distinct children on the reward's support, best reward first (the
@@ -146,6 +165,10 @@ class LocalSearchGenerator(GeneratorBase):
             combos, singles = self._systematic(parents[0], tokens, memory, pairs, protected, want, rng)
             spent = len(singles) < int(round(cfg.scan * want))
             draws += self._keep(space.decode(np.concatenate([combos, singles])), reward, seen, kept)
+        if (spent or not cfg.relocate_late) and cfg.relocate > 0:
+            moved = self._relocations(parents[0], tokens, np.asarray(dataset.y, float), pairs, protected,
+                                      min(cfg.relocate, want - len(kept)), rng)
+            draws += self._keep(space.decode(moved), reward, seen, kept)
         probes = []
         if probing and (spent or not cfg.probe_late):
             probes = self._probes(parents[0], pairs, protected, space, seen, min(cfg.probe, want - len(kept)), rng)
@@ -187,6 +210,38 @@ class LocalSearchGenerator(GeneratorBase):
         k = int(round(cfg.scan * want))
         singles = scan_children(best, todo, pairs, protected, k, rng, free, cfg.group) if k > 0 else best[None, :0]
         return combos.reshape(-1, best.shape[0]), singles.reshape(-1, best.shape[0])
+
+    def _relocations(self, best: np.ndarray, tokens: np.ndarray, y: np.ndarray, pairs: np.ndarray,
+                     protected: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+        """Up to ``k`` children ``(m, L)``: changes of the best design's load-bearing letters that
+        measure which of them belong together, then relocations of the groups they form."""
+        best_y, width = float(np.nanmax(y)), best.shape[0]
+        window = max(2, int(round(self.config.window * width)))
+        self._rule_out(tokens, y)
+        single = drop_ratios(best, best_y, tokens, y)
+        groups, wanted = feature_groups(single, drop_ratios(best, best_y, tokens, y, 2), window)
+        todo = [(int(p),) for p in np.flatnonzero(protected) if (int(p),) not in single] + wanted
+        out = measure_children(best, todo, pairs, rng)[:k]
+        sizes = [len(g) for g in groups]
+        groups = [g for g in groups if len(g) < max(sizes)] or groups  # a group of the largest size may be complete
+        for i, g in enumerate(groups):
+            key = (tuple(best[g].tolist()), tuple((g - g[0]).tolist()))
+            share = (k - len(out)) // (len(groups) - i)
+            for child, held in relocation_children(best, g, self.ruled_out.setdefault(key, set()), pairs, protected,
+                                                   window, share, self.config.guesses, rng):
+                self.pending[child.tobytes()] = (key, held, best_y)
+                out.append(child)
+        return np.asarray(out, dtype=best.dtype).reshape(-1, width)
+
+    def _rule_out(self, tokens: np.ndarray, y: np.ndarray) -> None:
+        """Rules out the guesses of the labelled relocation children that scored as their parent did
+        (one that scored lower lost a load-bearing letter not known as such: its guesses stay open)."""
+        if not self.pending:
+            return
+        for row, value in zip(tokens, y):
+            entry = self.pending.pop(row.tobytes(), None)
+            if entry is not None and np.isclose(value, entry[2], rtol=1e-9, atol=1e-12):
+                self.ruled_out.setdefault(entry[0], set()).update(entry[1])
 
     def _probes(self, best: np.ndarray, pairs: np.ndarray, protected: np.ndarray, space, seen: set[str], k: int,
                 rng: np.random.Generator) -> list[str]:

@@ -141,9 +141,13 @@ def _changed(parent: np.ndarray, p: int, a: int, seen: np.ndarray, protected: np
     """``parent`` with ``a`` at ``p``, its neighbours repaired onto the support; None when impossible."""
     child = parent.copy()
     child[p] = a
-    if _repair(child, p, p - 1, seen, protected, rng) and _repair(child, p, p + 1, seen, protected, rng):
-        return child
-    return None
+    return child if settle(child, [p], seen, protected, rng) else None
+
+
+def settle(child: np.ndarray, where, seen: np.ndarray, keep: np.ndarray, rng: np.random.Generator) -> bool:
+    """Makes the pairs around the positions ``where`` seen, in place, changing neighbours that are
+    not ``keep`` positions where need be (:func:`_repair`); False when a pair cannot be made seen."""
+    return all(_repair(child, p, q, seen, keep, rng) for p in where for q in (p - 1, p + 1))
 
 
 def _repair(child: np.ndarray, p: int, q: int, seen: np.ndarray, protected: np.ndarray,

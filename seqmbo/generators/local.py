@@ -96,6 +96,8 @@ class LocalConfig:
         guesses: the most guesses of a missing element a relocation child holds.
         relocate_late: relocate only in rounds where the scan of the best design has run out
             (a local optimum of single changes), else every round.
+        evict: relocations also copy a group that holds a place within reach of a stuck group
+            elsewhere and put the guesses where its letters were.
     """
 
     incumbents: int = 8
@@ -117,6 +119,7 @@ class LocalConfig:
     relocate: int = 64
     guesses: int = 8
     relocate_late: bool = True
+    evict: bool = True
 
 
 class LocalSearchGenerator(GeneratorBase):
@@ -222,13 +225,17 @@ class LocalSearchGenerator(GeneratorBase):
         groups, wanted = feature_groups(single, drop_ratios(best, best_y, tokens, y, 2), window)
         todo = [(int(p),) for p in np.flatnonzero(protected) if (int(p),) not in single] + wanted
         out = measure_children(best, todo, pairs, rng)[:k]
-        sizes = [len(g) for g in groups]
-        groups = [g for g in groups if len(g) < max(sizes)] or groups  # a group of the largest size may be complete
-        for i, g in enumerate(groups):
+        largest = max((len(g) for g in groups), default=0)
+        stuck = [g for g in groups if len(g) < largest] or groups  # a group of the largest size may be complete
+        moves = [(g, None) for g in stuck]
+        if self.config.evict:  # and groups holding a place within reach of a stuck one
+            moves += [(g, h) for g in stuck for h in groups if h is not g
+                      and any(max(g[-1], p) - min(g[0], p) < window for p in h)]
+        for i, (g, mover) in enumerate(moves):
             key = (tuple(best[g].tolist()), tuple((g - g[0]).tolist()))
-            share = (k - len(out)) // (len(groups) - i)
+            share = (k - len(out)) // (len(moves) - i)
             for child, held in relocation_children(best, g, self.ruled_out.setdefault(key, set()), pairs, protected,
-                                                   window, share, self.config.guesses, rng):
+                                                   window, share, self.config.guesses, rng, mover):
                 self.pending[child.tobytes()] = (key, held, best_y)
                 out.append(child)
         return np.asarray(out, dtype=best.dtype).reshape(-1, width)

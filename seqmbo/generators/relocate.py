@@ -103,8 +103,13 @@ def feature_groups(single: dict, double: dict, max_window: int) -> tuple[list[np
 
 
 def relocation_children(best: np.ndarray, group: np.ndarray, tried: set, seen: np.ndarray, protected: np.ndarray,
-                        max_window: int, k: int, guesses: int, rng: np.random.Generator) -> list[tuple[np.ndarray, list]]:
+                        max_window: int, k: int, guesses: int, rng: np.random.Generator,
+                        mover: np.ndarray | None = None) -> list[tuple[np.ndarray, list]]:
     """Up to ``k`` children of ``best`` with ``group``'s letters copied elsewhere and guesses beside them.
+
+    With ``mover`` (another group, one that holds a place ``group``'s missing element may need),
+    the mover's letters are copied elsewhere instead (an eviction) and the guesses go where its
+    letters were, beside ``group`` where it stands.
 
     Args:
         best: ``(L,)`` token ids, no padding.
@@ -112,44 +117,52 @@ def relocation_children(best: np.ndarray, group: np.ndarray, tried: set, seen: n
         tried: ``(r, a)`` guesses already ruled out for this group: letter ``a`` at offset ``r``
             from the group's first letter.
         seen: ``(V, V)`` bool: the letter pairs on the support.
-        protected: ``(L,)`` bool: load-bearing positions, never written over.
+        protected: ``(L,)`` bool: load-bearing positions, never written over (but for the
+            mover's, once its copy stands).
         max_window: a feature spans fewer positions than this.
         k: the most children.
         guesses: the most guesses a child holds (at distinct offsets).
         rng: the only source of randomness.
+        mover: positions of the group to evict (sorted), or None.
 
     Returns:
         ``(child, [(r, a), ...])`` pairs: each child on the support, with the guesses it holds.
     """
     width, vocab = best.shape[0], seen.shape[0]
-    rel = group - group[0]
-    span = int(rel[-1])
-    offsets = [r for r in range(span - max_window + 1, max_window) if r not in set(rel.tolist())]
+    moved = group if mover is None else mover
+    rel, own = moved - moved[0], group - group[0]
+    offsets = [r for r in range(int(own[-1]) - max_window + 1, max_window) if r not in set(own.tolist())]
     todo = [(r, a) for r in offsets for a in range(vocab) if (r, a) not in tried]
-    bases = [s for s in range(width - span) if s != group[0] and not protected[s + rel].any()]
+    bases = [s for s in range(width - int(rel[-1])) if s != moved[0] and not protected[s + rel].any()]
     out: list[tuple[np.ndarray, list]] = []
     if not todo or not bases:
         return out
     order = [todo[i] for i in rng.permutation(len(todo))]
+    keep = protected.copy()
+    if mover is not None:
+        keep[mover] = False
     used: set = set()
     for _ in range(4 * k):
         if len(out) >= k or len(used) >= len(order):
             break
         base = bases[rng.integers(len(bases))]
         child = best.copy()
-        child[base + rel] = best[group]
+        child[base + rel] = best[moved]
         fixed = np.zeros(width, bool)
         fixed[base + rel] = True
         if not settle(child, base + rel, seen, protected | fixed, rng):
             continue
+        anchor = base if mover is None else int(group[0])
         held = []
         for r, a in order:
-            q = base + r
-            if (r, a) in used or len(held) >= guesses or not 0 <= q < width or protected[q] or fixed[q] or child[q] == a:
+            q = anchor + r
+            if (r, a) in used or len(held) >= guesses or not 0 <= q < width or keep[q] or fixed[q] or child[q] == a:
+                continue
+            if mover is not None and q not in mover:
                 continue
             trial = child.copy()
             trial[q] = a
-            if settle(trial, [q], seen, protected | fixed, rng):
+            if settle(trial, [q], seen, keep | fixed, rng):
                 child, held = trial, held + [(r, a)]
                 fixed[q] = True
         if held:

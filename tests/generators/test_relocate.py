@@ -121,6 +121,18 @@ def test_a_relocation_completes_a_feature_whose_element_another_one_blocks():
     assert not {g for _, held in again for g in held} & set(guesses)  # ruled-out guesses are not made again
 
 
+def test_an_eviction_moves_the_blocking_feature_and_guesses_where_it_stood():
+    fn, best, group, protected = blocked_design()
+    seen = fn.transition_matrix > 0
+    mover = np.setdiff1d(np.flatnonzero(protected), group)  # motif 1, whole, holding motif 0's missing place
+    out = relocation_children(best, group, set(), seen, protected, 12, 200, 8, np.random.default_rng(0), mover)
+    scores = fn.score_tokens(np.array([c for c, _ in out]))
+    assert np.isfinite(scores).all() and (scores >= 0.75).all() and (scores == 1.0).any()
+    for child, held in out:
+        assert (child[group] == best[group]).all()  # the stuck group stays where it is
+        assert all(group[0] + r in mover and child[group[0] + r] == a for r, a in held)
+
+
 def test_measure_children_change_the_asked_positions_on_the_support():
     fn, best, group, protected = blocked_design()
     seen = fn.transition_matrix > 0

@@ -92,7 +92,8 @@ class LocalConfig:
             group of the best design's load-bearing letters elsewhere with ``guesses`` guesses
             of the element the group lacks beside them (:mod:`seqmbo.generators.relocate`),
             after changes that measure how much each load-bearing letter's change lowers the
-            score, alone (every round) and two at a time (what groups them).
+            score, alone (every round) and two at a time (what groups them). Only in online
+            rounds, like ``probe``: their labels are what they are for.
         guesses: the most guesses of a missing element a relocation child holds.
         relocate_late: relocate only in rounds where the scan of the best design has run out
             (a local optimum of single changes), else every round.
@@ -168,7 +169,7 @@ class LocalSearchGenerator(GeneratorBase):
             combos, singles = self._systematic(parents[0], tokens, memory, pairs, protected, want, rng)
             spent = len(singles) < int(round(cfg.scan * want))
             draws += self._keep(space.decode(np.concatenate([combos, singles])), reward, seen, kept)
-        if systematic and cfg.relocate > 0:
+        if systematic and cfg.relocate > 0 and online:  # measures and guesses are for their labels
             moved = self._relocations(parents[0], tokens, np.asarray(dataset.y, float), pairs, protected,
                                       min(cfg.relocate, want - len(kept)), rng, spent or not cfg.relocate_late)
             draws += self._keep(space.decode(moved), reward, seen, kept)

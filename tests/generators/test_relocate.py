@@ -172,3 +172,6 @@ def test_the_local_generator_relocates_a_blocked_feature_once_its_scan_has_run_o
             break
     assert found and y.max() == 1.0  # a relocation child completed the blocked feature
     assert gen.ruled_out  # and the neutral ones ruled their guesses out
+    offline = LocalSearchGenerator(probe=0, incumbents=1, window=0.5)
+    batch = offline.propose(feasible, 64, Dataset(designs, y, space), np.random.default_rng(0))
+    assert len(batch) == 64 and not offline.pending  # offline: no relocations

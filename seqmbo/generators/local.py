@@ -92,7 +92,7 @@ class LocalConfig:
             group of the best design's load-bearing letters elsewhere with ``guesses`` guesses
             of the element the group lacks beside them (:mod:`seqmbo.generators.relocate`),
             after changes that measure how much each load-bearing letter's change lowers the
-            score, alone (every round) and two at a time (what groups them). Only in online
+            score, alone and two at a time (what groups them). Only in online
             rounds, like ``probe``: their labels are what they are for.
         guesses: the most guesses of a missing element a relocation child holds.
         relocate_late: relocate only in rounds where the scan of the best design has run out
@@ -169,9 +169,9 @@ class LocalSearchGenerator(GeneratorBase):
             combos, singles = self._systematic(parents[0], tokens, memory, pairs, protected, want, rng)
             spent = len(singles) < int(round(cfg.scan * want))
             draws += self._keep(space.decode(np.concatenate([combos, singles])), reward, seen, kept)
-        if systematic and cfg.relocate > 0 and online:  # measures and guesses are for their labels
+        if (spent or not cfg.relocate_late) and cfg.relocate > 0 and online:  # measures and guesses are for their labels
             moved = self._relocations(parents[0], tokens, np.asarray(dataset.y, float), pairs, protected,
-                                      min(cfg.relocate, want - len(kept)), rng, spent or not cfg.relocate_late)
+                                      min(cfg.relocate, want - len(kept)), rng)
             draws += self._keep(space.decode(moved), reward, seen, kept)
         probes = []
         if probing and (spent or not cfg.probe_late):
@@ -216,19 +216,16 @@ class LocalSearchGenerator(GeneratorBase):
         return combos.reshape(-1, best.shape[0]), singles.reshape(-1, best.shape[0])
 
     def _relocations(self, best: np.ndarray, tokens: np.ndarray, y: np.ndarray, pairs: np.ndarray,
-                     protected: np.ndarray, k: int, rng: np.random.Generator, move: bool) -> np.ndarray:
+                     protected: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
         """Up to ``k`` children ``(m, L)``: changes of the best design's load-bearing letters that
-        measure which of them belong together (single changes every round; pairs, and relocations
-        of the groups they form, when ``move``)."""
+        measure which of them belong together, then relocations of the groups they form."""
         best_y, width = float(np.nanmax(y)), best.shape[0]
         window = max(2, int(round(self.config.window * width)))
         self._rule_out(tokens, y)
         single = drop_ratios(best, best_y, tokens, y)
         groups, wanted = feature_groups(single, drop_ratios(best, best_y, tokens, y, 2), window)
-        todo = [(int(p),) for p in np.flatnonzero(protected) if (int(p),) not in single] + (wanted if move else [])
+        todo = [(int(p),) for p in np.flatnonzero(protected) if (int(p),) not in single] + wanted
         out = measure_children(best, todo, pairs, rng)[:k]
-        if not move:
-            return np.asarray(out, dtype=best.dtype).reshape(-1, width)
         largest = max((len(g) for g in groups), default=0)
         stuck = [g for g in groups if len(g) < largest] or groups  # a group of the largest size may be complete
         moves = [(g, None) for g in stuck]

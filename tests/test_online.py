@@ -38,17 +38,23 @@ def test_rounds_label_each_batch_once_within_the_budget(tmp_path):
     assert cands["oracle"].iloc[0] == labels["oracle"].max() == res.metrics["score_p100"]
 
 
-def test_interrupted_run_resumes_to_the_same_result(tmp_path, monkeypatch):
-    whole = run_online(tmp_path / "whole", rounds=4)
+def cut_at(monkeypatch, call: int):
+    """Makes the ``call``-th execution of a round raise KeyboardInterrupt; returns the real one."""
     real, calls = online_mod.execute, []
 
     def interrupted(*args, **kwargs):
         calls.append(1)
-        if len(calls) == 3:
+        if len(calls) == call:
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
     monkeypatch.setattr(online_mod, "execute", interrupted)
+    return real
+
+
+def test_interrupted_run_resumes_to_the_same_result(tmp_path, monkeypatch):
+    whole = run_online(tmp_path / "whole", rounds=4)
+    real = cut_at(monkeypatch, 3)
     with pytest.raises(KeyboardInterrupt):
         run_online(tmp_path / "cut", rounds=4)
     assert len(pd.read_csv(tmp_path / "cut" / "rounds.csv")) == 2
@@ -59,6 +65,22 @@ def test_interrupted_run_resumes_to_the_same_result(tmp_path, monkeypatch):
     pd.testing.assert_frame_equal(resumed.candidates, whole.candidates)
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "cut" / "labels.csv"),
                                   pd.read_csv(tmp_path / "whole" / "labels.csv"))
+
+
+def test_an_interrupted_local_search_resumes_to_the_same_labels(tmp_path, monkeypatch):
+    def run(out):  # local search keeps its probes, relocation guesses and ruled-out guesses across rounds
+        return seqmbo.design(TASK, "local", rounds=10, batch=32, start=32, n=10, seed=3, out=out,
+                             proxy_options={"members": 1, "epochs": 1, "min_steps": 0, "warm_epochs": 1})
+
+    run(tmp_path / "whole")
+    real = cut_at(monkeypatch, 8)
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path / "cut")
+    monkeypatch.setattr(online_mod, "execute", real)
+    online_mod.resume(tmp_path / "cut")
+    whole = pd.read_csv(tmp_path / "whole" / "labels.csv")
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "cut" / "labels.csv"), whole)
+    assert len(whole) == 32 * 11
 
 
 def test_rounds_stop_when_they_label_nothing_new(tmp_path, monkeypatch, caplog):

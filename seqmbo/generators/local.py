@@ -99,6 +99,9 @@ class LocalConfig:
             (a local optimum of single changes), else every round.
         evict: relocations also copy a group that holds a place within reach of a stuck group
             elsewhere and put the guesses where its letters were.
+        reach: a feature spans fewer positions than this share of the design's length: the
+            longest group sought (letters measured two at a time within it). Guesses go no
+            farther from a group than the widest group found spans, and one letter more.
     """
 
     incumbents: int = 8
@@ -121,6 +124,7 @@ class LocalConfig:
     guesses: int = 8
     relocate_late: bool = True
     evict: bool = True
+    reach: float = 0.5
 
 
 class LocalSearchGenerator(GeneratorBase):
@@ -220,7 +224,7 @@ class LocalSearchGenerator(GeneratorBase):
         """Up to ``k`` children ``(m, L)``: changes of the best design's load-bearing letters that
         measure which of them belong together, then relocations of the groups they form."""
         best_y, width = float(np.nanmax(y)), best.shape[0]
-        window = max(2, int(round(self.config.window * width)))
+        window = max(2, int(round(self.config.reach * width)))
         self._rule_out(tokens, y)
         single = drop_ratios(best, best_y, tokens, y)
         groups, wanted = feature_groups(single, drop_ratios(best, best_y, tokens, y, 2), window)
@@ -228,6 +232,8 @@ class LocalSearchGenerator(GeneratorBase):
         out = measure_children(best, todo, pairs, rng)[:k]
         largest = max((len(g) for g in groups), default=0)
         stuck = [g for g in groups if len(g) < largest] or groups  # a group of the largest size may be complete
+        if groups:  # guesses go as far as the widest group found reaches, and a letter more
+            window = min(window, max(int(g[-1] - g[0]) for g in groups) + 2)
         moves = [(g, None) for g in stuck]
         if self.config.evict:  # and groups holding a place within reach of a stuck one
             moves += [(g, h) for g in stuck for h in groups if h is not g

@@ -160,7 +160,7 @@ def test_the_local_generator_relocates_a_blocked_feature_once_its_scan_has_run_o
     def feasible(ds):
         return np.where(np.isnan(oracle(ds)), -np.inf, 0.0)
 
-    gen = LocalSearchGenerator(probe=0, incumbents=1, window=0.5)  # features span up to 24 // 2 letters
+    gen = LocalSearchGenerator(probe=0, incumbents=1)  # reach 0.5: features span up to 24 // 2 letters
     found = []
     for r in range(4):
         new = gen.propose(feasible, 64, Dataset(designs, y, space, info={"online": True}), np.random.default_rng(r))
@@ -172,6 +172,6 @@ def test_the_local_generator_relocates_a_blocked_feature_once_its_scan_has_run_o
             break
     assert found and y.max() == 1.0  # a relocation child completed the blocked feature
     assert gen.ruled_out  # and the neutral ones ruled their guesses out
-    offline = LocalSearchGenerator(probe=0, incumbents=1, window=0.5)
+    offline = LocalSearchGenerator(probe=0, incumbents=1)
     batch = offline.propose(feasible, 64, Dataset(designs, y, space), np.random.default_rng(0))
     assert len(batch) == 64 and not offline.pending  # offline: no relocations

@@ -4,13 +4,15 @@ On a product of per-feature terms (an Ehrlich function: a quantized fraction of 
 spaced letters in place), a search stops where the element a feature still lacks would sit on a
 letter another feature needs, or next to one it cannot stand beside: no single or double change
 helps, although the optimum is far. The labels say which letters belong together: changing a
-letter of a feature with ``n`` of its elements in place multiplies the score by ``(n - 1) / n``, so
-the load-bearing letters of the best design fall into groups by how much their change lowered it
-(:func:`feature_groups`). A relocation child copies one group's letters, at their spacings, onto
-letters that are not load-bearing elsewhere in the design (a neutral move: the feature's term is a
-maximum over its placements) and tries, at once, several guesses of the missing element around the
-copy (:func:`relocation_children`). A child no better than its parent rules its guesses out for
-that group wherever it is copied next; one that is better holds the completed feature.
+letter of a feature with ``n`` of its elements in place multiplies the score by ``(n - 1) / n``, and
+changing two letters of one feature lowers it more than two of different features, so the
+load-bearing letters of the best design fall into groups by how much their change, alone and in
+pairs, lowered it (:func:`feature_groups`). A relocation child copies one group's letters, at their
+spacings, onto letters that are not load-bearing elsewhere in the design (a neutral move: the
+feature's term is a maximum over its placements) and tries, at once, several guesses of the missing
+element around the copy; an eviction copies a group in the way elsewhere and guesses where it stood
+(:func:`relocation_children`). A child that scores as its parent did rules its guesses out for that
+group wherever it goes next; one that scores higher holds the completed feature.
 """
 
 from __future__ import annotations
@@ -64,27 +66,9 @@ def feature_groups(single: dict, double: dict, max_window: int) -> tuple[list[np
         The groups (sorted position arrays, smallest ``n`` first) and the pairs ``(p, q)`` of one
         ``n`` whose double change is not labelled yet.
     """
-    sizes = {p: feature_size(r) for (p,), r in single.items()}
-    members: dict[int, list[int]] = {}
-    for p, n in sizes.items():
-        if n:
-            members.setdefault(n, []).append(p)
-    known = sorted(members)
-    for (p,), r in single.items():  # shared letters: a product of two features' ratios
-        n = sizes[p]
-        if not 0 < r < 1 or (n and len(members[n]) >= n):
-            continue
-        pair = next(((a, b) for i, a in enumerate(known) for b in known[i:]
-                     if abs(r - (a - 1) / a * (b - 1) / b) < 1e-6), None)
-        if pair is not None:
-            if n:
-                members[n].remove(p)
-            members[pair[0]].append(p)
-            members[pair[1]].append(p)
-    known = [n for n in known if members[n]]
+    members = _members(single)
     groups, wanted = [], []
-    for n in known:
-        where = sorted(set(members[n]))
+    for n, where in members.items():
         same = set()
         for i, p in enumerate(where):
             for q in where[i + 1:]:
@@ -100,6 +84,29 @@ def feature_groups(single: dict, double: dict, max_window: int) -> tuple[list[np
                 if all((a, b) in same for a, b in itertools.combinations(rest, 2)):
                     groups.append(np.array((p,) + rest))
     return sorted(groups, key=len), wanted
+
+
+def _members(single: dict) -> dict[int, list[int]]:
+    """``{n: positions}``: the positions whose single ratio names a feature of ``n`` elements, and
+    those of shared letters (a product of two ratios) under both of theirs, sorted, smallest ``n`` first."""
+    sizes = {p: feature_size(r) for (p,), r in single.items()}
+    members: dict[int, list[int]] = {}
+    for p, n in sizes.items():
+        if n:
+            members.setdefault(n, []).append(p)
+    known = sorted(members)
+    for (p,), r in single.items():
+        n = sizes[p]
+        if not 0 < r < 1 or (n and len(members[n]) >= n):
+            continue
+        pair = next(((a, b) for i, a in enumerate(known) for b in known[i:]
+                     if abs(r - (a - 1) / a * (b - 1) / b) < 1e-6), None)
+        if pair is not None:
+            if n:
+                members[n].remove(p)
+            members[pair[0]].append(p)
+            members[pair[1]].append(p)
+    return {n: sorted(set(members[n])) for n in known if members[n]}
 
 
 def relocation_children(best: np.ndarray, group: np.ndarray, tried: set, seen: np.ndarray, protected: np.ndarray,

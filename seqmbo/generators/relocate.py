@@ -21,7 +21,7 @@ import itertools
 
 import numpy as np
 
-from seqmbo.generators.scan import settle
+from seqmbo.generators.scan import fitting_letters, settle
 
 
 def drop_ratios(best: np.ndarray, best_y: float, tokens: np.ndarray, y: np.ndarray, changes: int = 1) -> dict:
@@ -186,12 +186,8 @@ def measure_children(best: np.ndarray, todo: list[tuple], seen: np.ndarray, rng:
     for where in todo:
         child = best.copy()
         for p in where:
-            ok = np.ones(seen.shape[0], bool)
+            ok = fitting_letters(child, p, seen)
             ok[best[p]] = False
-            if p > 0:
-                ok &= seen[child[p - 1]]
-            if p + 1 < best.shape[0]:
-                ok &= seen[:, child[p + 1]]
             if not ok.any():
                 break
             child[p] = rng.choice(np.flatnonzero(ok))

@@ -161,15 +161,22 @@ def _repair(child: np.ndarray, p: int, q: int, seen: np.ndarray, protected: np.n
         return True
     if protected[q]:
         return False
-    ok = seen[:, child[p]] if q < p else seen[child[p]].copy()
-    outer = q - 1 if q < p else q + 1
-    if 0 <= outer < width and child[outer] >= 0:
-        ok = ok & (seen[child[outer]] if q < p else seen[:, child[outer]])
-    options = np.flatnonzero(ok)
+    options = np.flatnonzero(fitting_letters(child, q, seen))
     if options.size == 0:
         return False
     child[q] = options[rng.integers(options.size)]
     return True
+
+
+def fitting_letters(child: np.ndarray, q: int, seen: np.ndarray) -> np.ndarray:
+    """``(V,)`` bool: the letters whose pairs with both neighbours of position ``q`` in ``child`` are
+    seen (a neighbour past either end or in the padding leaves no constraint)."""
+    ok = np.ones(seen.shape[0], dtype=bool)
+    if q > 0 and child[q - 1] >= 0:
+        ok &= seen[child[q - 1]]
+    if q + 1 < child.shape[0] and child[q + 1] >= 0:
+        ok &= seen[:, child[q + 1]]
+    return ok
 
 
 def combine_gains(parent: np.ndarray, gains: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
